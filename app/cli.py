@@ -1,0 +1,62 @@
+"""``station``: the command line. Each command is thin: it opens what it needs, calls one
+function of ``app`` or ``sync``, and turns their errors into a one-line message for an admin."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Each module under app/commands exposes ``register(subparsers)``; handlers import heavy
+# dependencies (Flet, OpenCV, Tryton) only when they run, so ``station --help`` stays instant.
+COMMAND_MODULES = ("ui", "erp", "sync", "replay", "scan")
+
+
+class CommandError(Exception):
+    """A failure the user can fix; printed as ``station: <message>`` with exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="station",
+        description="Returns Station: scan, grade, dispose and pack at a warehouse station; "
+        "works offline and syncs every operation to the ERP exactly once.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"app.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"app.commands.{name}":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def add_station_options(parser: argparse.ArgumentParser) -> None:
+    """The options every station command shares (flags override ``STATION_*`` variables)."""
+    parser.add_argument("--data-dir", help="where the station keeps its data (env STATION_DATA_DIR)")
+    parser.add_argument(
+        "--erp-url",
+        help="the ERP as http://USER:PASSWORD@HOST:PORT/DATABASE (env STATION_ERP_URL); "
+        "prefer the variable: a flag shows in the process list",
+    )
+    parser.add_argument("--station-id", help="this station's name on every operation (env STATION_ID)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except CommandError as exc:
+        print(f"station: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

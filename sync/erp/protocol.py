@@ -1,0 +1,60 @@
+"""The connector protocol: the only way the sync engine talks to an ERP.
+
+A connector maps its ERP's errors onto four kinds the engine understands:
+- :class:`ErpUnavailable` — transient (network, timeout, 5xx, 429, ERP locked): retry later;
+- :class:`ErpRejected` — permanent: the ERP refused this operation; a person must look;
+- :class:`ErpConflict` — the ERP's state moved under the operation (another station did it);
+- :class:`ErpAuthFailed` — credentials refused: stop syncing and say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sync.operations import ApplyResult, Operation
+
+
+class ErpError(Exception):
+    """Base of the connector errors; ``str(error)`` is a message a supervisor can read."""
+
+
+class ErpUnavailable(ErpError):
+    """Transient: try again later."""
+
+
+class ErpRejected(ErpError):
+    """Permanent: the ERP refused the operation."""
+
+
+class ErpConflict(ErpError):
+    """The ERP's state moved under the operation."""
+
+
+class ErpAuthFailed(ErpError):
+    """The ERP refused the station's credentials."""
+
+
+@dataclass
+class PullResult:
+    """Changed reference records per kind (see ``sync.reference``) and the cursors to pass next time."""
+
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    cursors: dict[str, str] = field(default_factory=dict)
+
+
+PhotoReader = Callable[[str], bytes]  # sha256 hex -> the photo's bytes
+
+
+class Connector(Protocol):
+    def check(self) -> str:
+        """Log in and return a short description of the ERP (for "test connection")."""
+
+    def pull(self, cursors: dict[str, str]) -> PullResult:
+        """Reference records changed since ``cursors`` (all of them when a kind has no cursor)."""
+
+    def apply(self, op: Operation, read_photo: PhotoReader) -> ApplyResult:
+        """Apply ``op`` exactly once; a re-send of an applied id returns ``ApplyResult(already=True)``."""
+
+    def close(self) -> None: ...
