@@ -37,8 +37,12 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
 stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -e "$stamp" ]; then
   echo "station.sh: installing Python packages into .venv (first run takes a minute or two)"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[test]'
+  if ! { .venv/bin/python -m pip install -q --upgrade pip &&
+         .venv/bin/python -m pip install -q -e '.[test]'; } >.venv/pip.log 2>&1; then
+    tail -n 30 .venv/pip.log >&2
+    echo "station.sh: installing Python packages failed (full log: .venv/pip.log)" >&2
+    exit 1
+  fi
   rm -f .venv/.installed-* && touch "$stamp"
 fi
 
