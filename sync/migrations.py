@@ -1,0 +1,113 @@
+"""The store's schema, as migrations applied in order and recorded in the file itself.
+
+A migration is never edited once released: a schema change is a new function appended at the end.
+``sqlite_utils.migrations`` records each applied name in ``_sqlite_migrations``; a file holding a
+name this code does not know was written by a newer version of the station (see ``Store.open``).
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("returns_station_store")
+
+
+@migrations()
+def m001_reference_cache(db: Database) -> None:
+    # Each reference kind keeps its whole record as JSON (the sync.reference shape) beside the
+    # columns the station looks it up by.
+    db.execute(
+        """CREATE TABLE products (
+            id INTEGER PRIMARY KEY, code TEXT NOT NULL, name TEXT NOT NULL,
+            write_date TEXT, data TEXT NOT NULL)"""
+    )
+    db.execute("CREATE INDEX products_code ON products (code COLLATE NOCASE)")
+    db.execute(
+        """CREATE TABLE product_barcodes (
+            code TEXT NOT NULL, product_id INTEGER NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+            PRIMARY KEY (code, product_id)) WITHOUT ROWID"""
+    )
+    db.execute("CREATE INDEX product_barcodes_product ON product_barcodes (product_id)")
+    db.execute(
+        """CREATE TABLE lots (
+            id INTEGER PRIMARY KEY, product_id INTEGER NOT NULL, number TEXT NOT NULL,
+            write_date TEXT, data TEXT NOT NULL)"""
+    )
+    db.execute("CREATE INDEX lots_product_number ON lots (product_id, number)")
+    db.execute(
+        """CREATE TABLE returns (
+            id INTEGER PRIMARY KEY, number TEXT, rma TEXT, tracking TEXT, order_number TEXT,
+            state TEXT NOT NULL, write_date TEXT, data TEXT NOT NULL)"""
+    )
+    for column in ("number", "rma", "tracking", "order_number"):
+        db.execute(f"CREATE INDEX returns_{column} ON returns ({column} COLLATE NOCASE)")
+    db.execute(
+        """CREATE TABLE shipments (
+            id INTEGER PRIMARY KEY, number TEXT, order_number TEXT,
+            state TEXT NOT NULL, write_date TEXT, data TEXT NOT NULL)"""
+    )
+    for column in ("number", "order_number"):
+        db.execute(f"CREATE INDEX shipments_{column} ON shipments ({column} COLLATE NOCASE)")
+    db.execute("CREATE TABLE locations (id INTEGER PRIMARY KEY, write_date TEXT, data TEXT NOT NULL)")
+    db.execute("CREATE TABLE people (badge TEXT PRIMARY KEY, write_date TEXT, data TEXT NOT NULL)")
+    db.execute(
+        """CREATE TABLE approvals (
+            request_id TEXT PRIMARY KEY, state TEXT NOT NULL, write_date TEXT, data TEXT NOT NULL)"""
+    )
+    db.execute("CREATE TABLE cursors (kind TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL)")
+
+
+@migrations()
+def m002_outbox(db: Database) -> None:
+    # seq keeps the order operations were queued in; id is the operation's UUID (idempotency key).
+    db.execute(
+        """CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            station TEXT NOT NULL,
+            user TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            queued_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            error TEXT,
+            depends_on TEXT NOT NULL,
+            operation TEXT NOT NULL,
+            erp_refs TEXT)"""
+    )
+    db.execute("CREATE INDEX outbox_state ON outbox (state, seq)")
+
+
+@migrations()
+def m003_drafts_photos_audit(db: Database) -> None:
+    db.execute("CREATE TABLE drafts (key TEXT PRIMARY KEY, data TEXT NOT NULL, updated_at TEXT NOT NULL)")
+    db.execute(
+        """CREATE TABLE photos (
+            sha256 TEXT PRIMARY KEY, mime TEXT NOT NULL, size INTEGER NOT NULL, added_at TEXT NOT NULL)"""
+    )
+    db.execute(
+        """CREATE TABLE audit (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL, who TEXT NOT NULL, what TEXT NOT NULL, station TEXT NOT NULL,
+            op_id TEXT, detail TEXT)"""
+    )
+    db.execute("CREATE INDEX audit_op ON audit (op_id)")
+    # Append-only: the file itself refuses to change or remove history.
+    db.execute(
+        """CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+           BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"""
+    )
+    db.execute(
+        """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+           BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"""
+    )
+
+
+def known_names() -> list[str]:
+    """The migration names this code knows, in order."""
+    return [migration.name for migration in migrations._migrations]
