@@ -1,35 +1,75 @@
-"""The station app's root: which screen shows, for whom, around the status strip and scan field."""
+"""The station app's root: which screen shows, for whom, around the status strip and scan field.
+
+``station_main(station)`` gives the function Flet calls for each browser tab or window. Each tab
+gets its own :class:`StationModel`; everything that must survive a reload lives in the store.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import flet as ft
 
-from app.ui import theme
+from app.ui.model import StationModel
+from app.ui.screens.home import Home
+from app.ui.screens.signin import SignIn
+from app.ui.station import Station
+
+STATUS_POLL_S = 1.0  # the strip re-reads status this often even if the engine says nothing
+
+
+def _screens() -> dict[str, Callable[[StationModel], ft.Control]]:
+    from app.ui.screens import inspect, pack, receive, settings, supervise
+
+    return {
+        "signin": SignIn,
+        "home": Home,
+        "receive": receive.Receive,
+        "inspect": inspect.Inspect,
+        "pack": pack.Pack,
+        "supervise": supervise.Supervise,
+        "settings": settings.Settings,
+    }
 
 
 @ft.component
-def StationApp() -> ft.Control:
-    badge, set_badge = ft.use_state("")
-    return ft.SafeArea(
-        expand=True,
-        content=ft.Column(
-            expand=True,
-            controls=[
-                ft.Text("Returns Station", size=theme.TITLE, weight=ft.FontWeight.BOLD),
-                ft.TextField(
-                    label="Badge",
-                    autofocus=True,
-                    on_submit=lambda e: set_badge(e.control.value),
-                    text_size=theme.TEXT,
-                ),
-                ft.Text(f"Badge {badge}" if badge else "Scan your badge to sign in"),
-            ],
-        ),
-    )
+def StationApp(station: Station) -> ft.Control:
+    model, _ = ft.use_state(lambda: StationModel(station=station, status=station.status()))
+
+    async def watch_status() -> None:
+        """Render the sync engine's status: woken by its listener, else every STATUS_POLL_S."""
+        loop = asyncio.get_running_loop()
+        wake = asyncio.Event()
+        unsubscribe = station.on_change(lambda: loop.call_soon_threadsafe(wake.set))
+        try:
+            while True:
+                model.refresh_status()
+                try:
+                    await asyncio.wait_for(wake.wait(), STATUS_POLL_S)
+                except TimeoutError:
+                    pass
+                wake.clear()
+        finally:
+            unsubscribe()
+
+    ft.use_effect(watch_status, [])
+    screens = _screens()
+    screen = model.screen if model.person or model.screen == "settings" else "signin"
+    return ft.SafeArea(expand=True, content=screens[screen](model, key=screen))
 
 
-def station_main(page: ft.Page) -> Any:
-    page.title = "Returns Station"
-    page.render(StationApp)
+def station_main(station: Station) -> Callable[[ft.Page], Any]:
+    """The function Flet runs for each new tab or window on this station."""
+
+    def main(page: ft.Page) -> None:
+        page.title = f"Returns Station · {station.station_id}"
+        page.padding = 0
+        page.theme_mode = ft.ThemeMode.LIGHT
+        page.theme = ft.Theme(color_scheme_seed=ft.Colors.INDIGO)
+        page.render(StationApp, station)
+
+    return main
+
+

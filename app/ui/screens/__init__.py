@@ -1,0 +1,1 @@
+"""One module per screen; each exposes a component taking the tab's StationModel."""

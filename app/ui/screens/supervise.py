@@ -1,0 +1,214 @@
+"""Supervise: the work waiting at each stage (oldest first, with its age), this station's outbox
+with retry / edit / cancel for what failed or conflicted, and the approvals inbox."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import flet as ft
+
+from app.ui import theme
+from app.ui.model import StationModel
+from app.ui.station import age
+from app.ui.widgets import Frame, big_button, button_row, muted, section
+
+OUTBOX_STATES = ("failed", "conflict", "pending", "sending")
+
+
+def _age_s(iso: str | None) -> float | None:
+    if not iso:
+        return None
+    try:
+        then = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    return time.time() - then.timestamp()
+
+
+def _row(key: str, title: str, detail: str, *, colour: str | None = None,
+         actions: list[ft.Control] | None = None) -> ft.Control:
+    return ft.Container(
+        key=key,
+        border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT),
+        border_radius=8,
+        padding=10,
+        content=ft.Column(
+            spacing=6,
+            controls=[
+                ft.Text(title, size=theme.TEXT, weight=ft.FontWeight.W_600, color=colour),
+                ft.Text(detail, size=15),
+                *([button_row(actions)] if actions else []),
+            ],
+        ),
+    )
+
+
+@ft.component
+def Supervise(model: StationModel) -> ft.Control:
+    station = model.station
+    store = station.store
+    tab, set_tab = ft.use_state("queues")
+    editing, set_editing = ft.use_state(None)
+    edit_text, set_edit_text = ft.use_state("")
+    reason, set_reason = ft.use_state("")
+    _tick, set_tick = ft.use_state(0)
+    who = model.person["badge"] if model.person else "?"
+
+    def refresh() -> None:
+        set_tick(_tick + 1)
+        model.refresh_status()
+
+    def act(label: str, fn) -> None:
+        try:
+            fn()
+        except Exception as exc:  # the outbox refuses illegal moves with a message
+            model.say("refused", f"{label}: {exc}")
+            return
+        model.say("good", label)
+        station.request_sync()
+        refresh()
+
+    def retry(op_id: str) -> None:
+        from sync import outbox
+
+        act("Sent again", lambda: outbox.retry(store, op_id, who=who, station=station.station_id))
+
+    def cancel(op_id: str) -> None:
+        from sync import outbox
+
+        if not reason.strip():
+            model.say("refused", "Type why it is cancelled in the Reason field first")
+            return
+        act("Cancelled", lambda: outbox.cancel(store, op_id, who=who, station=station.station_id,
+                                               reason=reason.strip()))
+        set_reason("")
+
+    def start_edit(row: dict[str, Any]) -> None:
+        set_editing(row["id"])
+        set_edit_text(json.dumps(row["operation"].get("payload", {}), indent=1))
+
+    def save_edit() -> None:
+        from sync import outbox
+
+        try:
+            payload = json.loads(edit_text)
+        except ValueError as exc:
+            model.say("refused", f"The payload is not valid JSON: {exc}")
+            return
+        act("Edited and sent again", lambda: outbox.edit(store, editing, payload, who=who,
+                                                         station=station.station_id))
+        set_editing(None)
+
+    def decide(request_id: str, decision: str) -> None:
+        session = model.session
+        if session is None or not hasattr(session, "decide_approval"):
+            model.say("refused", "Approvals cannot be decided at this station yet")
+            return
+        outcome = session.decide_approval(request_id, decision, note=reason.strip() or None)
+        model.show(outcome)
+        set_reason("")
+        station.request_sync()
+        refresh()
+
+    def queues() -> list[ft.Control]:
+        stages: list[tuple[str, list[tuple[str, str, str | None]]]] = []
+        received = [(f"ret-{r['id']}", f"{r['rma']} · {r['customer']}", r.get("write_date"))
+                    for r in store.returns("received")]
+        stages.append(("Received, not inspected", received))
+        approvals = [(f"apr-{a['request_id']}", f"{a['summary']}", a.get("requested_at"))
+                     for a in store.approvals("pending")]
+        stages.append(("Approvals pending", approvals))
+        packs = [(f"shp-{s['id']}", f"{s['number']} · {s.get('order') or ''} · {s['customer']}",
+                  s.get("write_date")) for s in store.shipments("assigned")]
+        stages.append(("Orders waiting to be packed", packs))
+        drafts = [(f"drf-{d.get('key')}", str(d.get("key")), d.get("updated_at"))
+                  for d in (store.drafts() if hasattr(store, "drafts") else [])]
+        stages.append(("Work started at this station", drafts))
+        out: list[ft.Control] = []
+        for title, items in stages:
+            items = sorted(items, key=lambda item: item[2] or "")
+            lines = [_row(key, text, f"waiting {age(_age_s(when))}") for key, text, when in items[:20]]
+            out.append(section(f"{title}: {len(items)}", lines or [muted("Nothing waiting")]))
+        return out
+
+    def outbox_view() -> list[ft.Control]:
+        out: list[ft.Control] = [
+            ft.TextField(label="Reason", value=reason, on_change=lambda e: set_reason(e.control.value),
+                         text_size=theme.TEXT, hint_text="why you cancel (needed to cancel)"),
+        ]
+        for state in OUTBOX_STATES:
+            rows = store.operations(state)
+            lines = []
+            for row in rows[:30]:
+                op = row["operation"]
+                colour = theme.REFUSED if state in ("failed", "conflict") else None
+                actions: list[ft.Control] = []
+                if state in ("failed", "conflict"):
+                    actions = [
+                        big_button("Retry", lambda op_id=row["id"]: retry(op_id), icon=ft.Icons.REPLAY,
+                                   key=f"retry-{row['id']}"),
+                        big_button("Edit", lambda r=row: start_edit(r), icon=ft.Icons.EDIT),
+                        big_button("Cancel operation", lambda op_id=row["id"]: cancel(op_id),
+                                   icon=ft.Icons.DELETE_FOREVER),
+                    ]
+                detail = f"{op.get('user', '')} · {age(_age_s(row.get('created_at')))} ago"
+                if row.get("error"):
+                    detail += f" · {row['error']}"
+                lines.append(_row(row["id"], f"{row['type']} · {state}", detail, colour=colour,
+                                  actions=actions))
+                if editing == row["id"]:
+                    lines.append(ft.Column([
+                        ft.TextField(label="Payload", value=edit_text, multiline=True, min_lines=4,
+                                     max_lines=14, on_change=lambda e: set_edit_text(e.control.value)),
+                        button_row([big_button("Save and send", save_edit, primary=True),
+                                    big_button("Stop editing", lambda: set_editing(None))]),
+                    ]))
+            out.append(section(f"{state.capitalize()}: {len(rows)}", lines or [muted("None")]))
+        return out
+
+    def approvals_view() -> list[ft.Control]:
+        pending = sorted(store.approvals("pending"), key=lambda a: a.get("requested_at") or "")
+        out: list[ft.Control] = [
+            ft.TextField(label="Reason", value=reason, on_change=lambda e: set_reason(e.control.value),
+                         text_size=theme.TEXT, hint_text="a note for your decision (optional)"),
+        ]
+        for approval in pending:
+            value = f"{approval['value']:.2f}" if approval.get("value") is not None else "-"
+            detail = (f"{approval['reason']} · value {value} · rule {approval.get('rule_id') or '-'} · "
+                      f"asked by {approval['requested_by']} at {approval['station']} · "
+                      f"{age(_age_s(approval.get('requested_at')))} ago")
+            photos = [
+                ft.Image(src=station.photo_url(sha), width=96, height=96, fit=ft.BoxFit.COVER,
+                         semantics_label=f"evidence photo {i + 1}")
+                for i, sha in enumerate(approval.get("evidence") or [])
+                if station.photo_url(sha)
+            ]
+            mine = approval["requested_by"] == who
+            actions = [
+                big_button("Approve", lambda rid=approval["request_id"]: decide(rid, "approve"),
+                           icon=ft.Icons.CHECK, primary=True, disabled=mine),
+                big_button("Refuse", lambda rid=approval["request_id"]: decide(rid, "refuse"),
+                           icon=ft.Icons.CLOSE, disabled=mine),
+            ]
+            out.append(ft.Column(key=approval["request_id"], controls=[
+                _row(f"a-{approval['request_id']}", approval["summary"], detail, actions=actions),
+                *([ft.Row(photos, wrap=True)] if photos else []),
+                *([muted("You asked for this one: another supervisor decides")] if mine else []),
+            ]))
+        return out or [muted("No approvals waiting")]
+
+    tabs = button_row([
+        big_button("Queues", lambda: set_tab("queues"), primary=tab == "queues"),
+        big_button(f"Outbox ({model.status.failures if model.status else 0} need attention)",
+                   lambda: set_tab("outbox"), primary=tab == "outbox"),
+        big_button(f"Approvals ({len(store.approvals('pending'))})", lambda: set_tab("approvals"),
+                   primary=tab == "approvals"),
+        big_button("Refresh", refresh, icon=ft.Icons.REFRESH),
+    ])
+    content = {"queues": queues, "outbox": outbox_view, "approvals": approvals_view}[tab]()
+    return Frame(model, [tabs, *content], keep_focus=False)

@@ -1,0 +1,243 @@
+"""What the views stand on: this station's settings, its store, its sync engine, its sessions.
+
+No Flet here: the same object serves the browser app, the desktop window and the tests. The views
+read the store, call the workflows, and show the sync engine's status; they never call the ERP.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from app.config import Settings
+
+
+@dataclass(frozen=True)
+class StripStatus:
+    """What the status strip shows: one line a worker reads at a glance."""
+
+    online: bool | None  # None: no sync engine (no ERP configured) or not tried yet
+    last_sync: str | None  # ISO time of the last successful exchange with the ERP
+    waiting: int  # operations not yet delivered (pending + sending)
+    failures: int  # operations a person must look at (failed + conflict)
+    last_error: str | None = None
+    oldest_waiting_s: float | None = None
+
+    @property
+    def label(self) -> str:
+        """The strip's whole text, also its accessible name."""
+        state = {True: "Online", False: "Offline", None: "Not connected"}[self.online]
+        parts = [state, f"last sync {ago(self.last_sync)}", f"{self.waiting} waiting"]
+        if self.failures:
+            parts.append(f"{self.failures} need attention")
+        return " · ".join(parts)
+
+
+def ago(iso: str | None, *, now: float | None = None) -> str:
+    """``"never"``, ``"just now"``, ``"5 min ago"``: a time as a person on the floor says it."""
+    if not iso:
+        return "never"
+    try:
+        then = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    seconds = (now if now is not None else time.time()) - then.timestamp()
+    return age(seconds) + (" ago" if seconds >= 60 else "")
+
+
+def age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
+    return f"{int(seconds // 86400)} d"
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def strip_status(engine_status: Any | None, counts: dict[str, int], last_pull: str | None) -> StripStatus:
+    """Fold the sync engine's status (or, with no engine, the store's outbox counts) into the strip."""
+    if engine_status is not None:
+        counts = dict(_get(engine_status, "counts", None) or counts)
+        last = _get(engine_status, "last_success") or last_pull
+        if isinstance(last, (int, float)):
+            last = datetime.fromtimestamp(last, UTC).isoformat()
+        elif isinstance(last, datetime):
+            last = last.isoformat()
+        return StripStatus(
+            online=_get(engine_status, "online"),
+            last_sync=last,
+            waiting=counts.get("pending", 0) + counts.get("sending", 0),
+            failures=counts.get("failed", 0) + counts.get("conflict", 0),
+            last_error=_get(engine_status, "last_error"),
+            oldest_waiting_s=_get(engine_status, "oldest_pending_age_s"),
+        )
+    return StripStatus(
+        online=None,
+        last_sync=last_pull,
+        waiting=counts.get("pending", 0) + counts.get("sending", 0),
+        failures=counts.get("failed", 0) + counts.get("conflict", 0),
+    )
+
+
+@dataclass
+class Station:
+    """One station process: settings, store, and (when an ERP is configured) the sync engine.
+
+    ``engine`` may be None: the station then works fully offline and says "Not connected"."""
+
+    settings: Settings
+    store: Any  # sync.store.Store
+    engine: Any | None = None  # sync.engine.SyncEngine
+    rules: Any | None = None
+    _listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def station_id(self) -> str:
+        return self.settings.station_id
+
+    def status(self) -> StripStatus:
+        engine_status = None
+        if self.engine is not None:
+            try:
+                engine_status = self.engine.status()
+            except Exception:  # a status read must never take the screen down
+                engine_status = None
+        last_pull = self.store.last_pull_at() if hasattr(self.store, "last_pull_at") else None
+        return strip_status(engine_status, self.store.queue_counts(), last_pull)
+
+    def request_sync(self) -> None:
+        """Ask the engine to sync soon (after a confirm); a no-op without one."""
+        if self.engine is not None:
+            self.engine.request_sync()
+
+    def on_change(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` (from any thread) when the sync status may have changed; returns unsubscribe."""
+        if self.engine is not None and hasattr(self.engine, "add_listener"):
+            return self.engine.add_listener(lambda *_: callback())
+        return lambda: None
+
+    # --- people -------------------------------------------------------------------------------
+    def find_person(self, badge: str) -> dict[str, Any] | str:
+        """The active person with this badge, or what to tell the worker."""
+        badge = badge.strip()
+        person = self.store.person(badge)
+        if person is None:
+            if self.store.is_empty():
+                return "This station has no data from the ERP yet: connect it in Settings, then sync"
+            return f"Badge {badge} is not known at this station"
+        if not person.get("active", True):
+            return f"Badge {badge} is not active: see your supervisor"
+        return dict(person)
+
+    def check_pin(self, badge: str, pin: str) -> dict[str, Any] | str:
+        """The person when the PIN matches their badge, else what to tell them (never the PIN)."""
+        from app.workflows.pins import verify_pin
+
+        found = self.find_person(badge)
+        if isinstance(found, str):
+            return found
+        if not verify_pin(pin, found.get("pin_hash", "")):
+            return "Wrong PIN: try again"
+        return found
+
+    # --- work waiting -------------------------------------------------------------------------
+    def work_counts(self) -> dict[str, int]:
+        """How much work waits for each job screen, from the reference cache."""
+        try:
+            return {
+                "receive": len(self.store.returns("draft")),
+                "inspect": len(self.store.returns("received")),
+                "pack": len(self.store.shipments("assigned")) + len(self.store.shipments("waiting")),
+                "supervise": len(self.store.approvals("pending")),
+            }
+        except Exception:  # the cache is optional for the home screen
+            return {}
+
+    def job_for_scan(self, text: str) -> str | None:
+        """Which job screen a scan made on the home screen starts: a return label or an order."""
+        if self.store.find_return(text) is not None:
+            return "receive" if self.store.find_return(text)["state"] == "draft" else "inspect"
+        if self.store.find_shipment(text) is not None:
+            return "pack"
+        return None
+
+    # --- sessions -----------------------------------------------------------------------------
+    def open_session(self, person: dict[str, Any]) -> Any:
+        """The workflows' session for this person (None until the workflows provide one)."""
+        try:
+            from app.workflows import StationSession  # type: ignore[attr-defined]
+        except ImportError:
+            return None
+        return StationSession(self.store, self.station_id, person=person, rules=self.rules)
+
+    # --- settings -----------------------------------------------------------------------------
+    def test_connection(self, erp: Any) -> tuple[bool, str]:
+        """Log in to the ERP at ``erp`` (an ErpAddress) through its connector: (worked, what to show).
+
+        Blocking (network): call it off the UI loop. The message never holds the password."""
+        from sync.engine import connector_for
+        from sync.erp.protocol import ErpAuthFailed, ErpError
+
+        try:
+            description = connector_for(self.settings.with_erp(erp)).check()
+        except ErpAuthFailed:
+            return False, f"The ERP at {erp.base_url} refused user {erp.user}: check the user and password"
+        except ErpError as exc:
+            return False, f"Cannot reach the ERP at {erp.base_url}: {exc}"
+        except Exception as exc:  # a connector bug still gets a readable line, not a stack trace
+            return False, f"Connection test failed: {type(exc).__name__}: {exc}"
+        return True, f"Connected: {description}"
+
+    def save_settings(self, *, erp: Any, station_id: str, scanner_suffix: str, camera: str | None) -> str:
+        """Save what the Settings screen holds; returns what to tell the admin."""
+        from dataclasses import replace
+
+        from app.ui.saved_settings import SavedSettings, save
+
+        save(self.settings.data_dir, SavedSettings(erp_url=erp.url(), station_id=station_id,
+                                                   scanner_suffix=scanner_suffix, camera=camera))
+        changed_erp = erp != self.settings.erp
+        self.settings = replace(self.settings.with_erp(erp), station_id=station_id)
+        if changed_erp and self.engine is not None:
+            return "Saved. Restart the station to sync with the new ERP address"
+        return "Saved"
+
+    def cameras(self) -> list[str] | str:
+        """The cameras this machine offers, or why there are none (photos then come from files)."""
+        try:
+            from app.scan import camera  # type: ignore[attr-defined]
+        except ImportError:
+            return "No camera support on this station: photos are added from files"
+        lister = getattr(camera, "list_cameras", None)
+        if lister is None:
+            return "No camera support on this station: photos are added from files"
+        try:
+            found = [str(c) for c in lister()]
+        except Exception as exc:
+            return f"Cameras could not be listed: {exc}"
+        return found or "No camera found: photos are added from files"
+
+    def photo_url(self, sha256: str) -> str | None:
+        """A ``data:`` URL of a stored photo for an Image control (None when the file is missing)."""
+        import base64
+
+        try:
+            data = self.store.photo_bytes(sha256)
+        except Exception:
+            return None
+        mime = (self.store.photo_mime(sha256) if hasattr(self.store, "photo_mime") else None) or "image/jpeg"
+        return f"data:{mime};base64,{base64.b64encode(data).decode()}"

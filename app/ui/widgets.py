@@ -1,0 +1,250 @@
+"""The pieces every screen is built from: status strip, scan field, feedback banner, big buttons,
+and the frame that puts them around a screen's body."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import flet as ft
+
+from app.ui import theme
+from app.ui.model import SCREEN_TITLES, Feedback, StationModel
+from app.ui.station import StripStatus
+
+FEEDBACK_STYLE = {
+    "good": (theme.GOOD, theme.GOOD_BG, ft.Icons.CHECK_CIRCLE),
+    "warning": (theme.WARN, theme.WARN_BG, ft.Icons.WARNING_AMBER),
+    "refused": (theme.REFUSED, theme.REFUSED_BG, ft.Icons.CANCEL),
+    "info": (theme.INFO, theme.INFO_BG, ft.Icons.INFO_OUTLINE),
+}
+
+
+@ft.component
+def StatusStrip(status: StripStatus | None) -> ft.Control:
+    """Online/offline, last sync, operations waiting, failures: on every screen, one line."""
+    if status is None:
+        return ft.Container(height=0)
+    if status.failures:
+        colour, icon = theme.REFUSED, ft.Icons.ERROR
+    elif status.online:
+        colour, icon = theme.GOOD, ft.Icons.CLOUD_DONE
+    else:
+        colour, icon = theme.WARN, ft.Icons.CLOUD_OFF
+    return ft.Container(
+        bgcolor=colour,
+        padding=ft.Padding.symmetric(horizontal=12, vertical=6),
+        content=ft.Row(
+            spacing=8,
+            controls=[
+                ft.Icon(icon, color=ft.Colors.WHITE, size=18),
+                ft.Text(
+                    "Sync: " + status.label,
+                    color=ft.Colors.WHITE,
+                    size=14,
+                    expand=True,
+                    no_wrap=False,
+                ),
+            ],
+        ),
+    )
+
+
+@ft.component
+def ScanField(
+    on_scan: Callable[[str], Any],
+    label: str = "Scan",
+    keep_focus: bool = True,
+    hint: str | None = None,
+    password: bool = False,
+) -> ft.Control:
+    """The field a keyboard-wedge scanner types into. It takes focus when it appears and, with
+    ``keep_focus``, takes it back after any button press, so the next scan always lands here.
+    Each scan gets a fresh field (a new ``key``): the text is gone and focus is back at once."""
+    generation, set_generation = ft.use_state(0)
+    ref = ft.use_ref(None)
+
+    async def submit(e: ft.Event[ft.TextField]) -> None:
+        text = (e.control.value or "").strip()
+        set_generation(generation + 1)
+        if text:
+            result = on_scan(text)
+            if asyncio.iscoroutine(result):
+                await result
+
+    async def refocus(_: ft.Event[ft.TextField]) -> None:
+        if not keep_focus:
+            return
+        await asyncio.sleep(0.15)
+        field = ref.current
+        if field is not None:
+            try:
+                await field.focus()
+            except Exception:  # the field was replaced meanwhile: the new one has autofocus
+                pass
+
+    field = ft.TextField(
+        key=f"scan-{generation}",
+        ref=ref,
+        label=label,
+        hint_text=hint,
+        autofocus=True,
+        password=password,
+        can_reveal_password=False,
+        on_submit=submit,
+        on_blur=refocus,
+        text_size=theme.TEXT,
+        prefix_icon=ft.Icons.QR_CODE_SCANNER if not password else ft.Icons.PIN,
+        autocorrect=False,
+        enable_suggestions=False,
+        expand=True,
+    )
+    return ft.Row([field])
+
+
+@ft.component
+def FeedbackBanner(feedback: Feedback | None) -> ft.Control:
+    """Green for a good scan, amber for something recorded but unexpected, red for a refusal."""
+    if feedback is None:
+        return ft.Container(height=0)
+    colour, background, icon = FEEDBACK_STYLE[feedback.kind]
+    return ft.Container(
+        key=f"feedback-{feedback.serial}",
+        bgcolor=background,
+        border=ft.Border.all(2, colour),
+        border_radius=8,
+        padding=12,
+        content=ft.Row(
+            spacing=10,
+            controls=[
+                ft.Icon(icon, color=colour, size=28),
+                ft.Text(feedback.message, color=colour, size=theme.TEXT, weight=ft.FontWeight.W_600,
+                        expand=True),
+            ],
+        ),
+    )
+
+
+def big_button(
+    label: str,
+    on_click: Callable[..., Any] | None,
+    *,
+    icon: ft.IconData | None = None,
+    primary: bool = False,
+    danger: bool = False,
+    disabled: bool = False,
+    tooltip: str | None = None,
+    key: str | None = None,
+) -> ft.Control:
+    """A button at least :data:`theme.TARGET` pixels high whose accessible name is its label."""
+    style = ft.ButtonStyle(
+        padding=ft.Padding.symmetric(horizontal=20, vertical=12),
+        text_style=ft.TextStyle(size=theme.TEXT, weight=ft.FontWeight.W_600),
+        shape=ft.RoundedRectangleBorder(radius=8),
+    )
+    kind: type[ft.Button] = ft.FilledButton if primary else ft.OutlinedButton
+    kwargs: dict[str, Any] = {}
+    if danger and primary:
+        kwargs["bgcolor"] = theme.REFUSED
+    return kind(
+        content=label,
+        icon=icon,
+        on_click=on_click,
+        disabled=disabled,
+        style=style,
+        height=theme.TARGET,
+        tooltip=tooltip,
+        key=key,
+        **kwargs,
+    )
+
+
+def button_row(buttons: Sequence[ft.Control]) -> ft.Control:
+    return ft.Row(list(buttons), wrap=True, spacing=10, run_spacing=10)
+
+
+def section(title: str, controls: Sequence[ft.Control]) -> ft.Control:
+    return ft.Column(
+        spacing=8,
+        controls=[ft.Text(title, size=20, weight=ft.FontWeight.BOLD), *controls],
+    )
+
+
+def muted(text: str) -> ft.Text:
+    return ft.Text(text, color=theme.MUTED, size=16)
+
+
+@ft.component
+def Frame(
+    model: StationModel,
+    body: list[ft.Control],
+    on_scan: Callable[[str], Any] | None = None,
+    scan_label: str = "Scan",
+    scan_hint: str | None = None,
+    keep_focus: bool = True,
+    title: str | None = None,
+) -> ft.Control:
+    """A screen: top bar (title, who, home, sign out), status strip, scan field, banner, body."""
+    person = model.person
+    actions: list[ft.Control] = []
+    if person and model.screen != "home":
+        actions.append(big_button("Home", lambda: model.go("home"), icon=ft.Icons.HOME))
+    if person:
+        actions.append(big_button("Sign out", lambda: sign_out(model), icon=ft.Icons.LOGOUT))
+    header = ft.Row(
+        wrap=True,
+        spacing=10,
+        run_spacing=6,
+        alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
+        controls=[
+            ft.Column(
+                spacing=0,
+                controls=[
+                    ft.Text(title or SCREEN_TITLES[model.screen], size=theme.TITLE,
+                            weight=ft.FontWeight.BOLD),
+                    muted(f"{person['name']} · station {model.station.station_id}")
+                    if person
+                    else muted(f"Station {model.station.station_id}"),
+                ],
+            ),
+            ft.Row(actions, spacing=8, wrap=True),
+        ],
+    )
+    top: list[ft.Control] = [header]
+    if on_scan is not None:
+        top.append(ScanField(on_scan, label=scan_label, keep_focus=keep_focus, hint=scan_hint))
+    top.append(FeedbackBanner(model.feedback))
+    return ft.Column(
+        expand=True,
+        spacing=0,
+        controls=[
+            StatusStrip(model.status),
+            ft.Container(
+                expand=True,
+                padding=ft.Padding.symmetric(horizontal=16, vertical=12),
+                content=ft.Column(
+                    expand=True,
+                    spacing=12,
+                    scroll=ft.ScrollMode.AUTO,
+                    controls=[*top, *body],
+                ),
+            ),
+        ],
+    )
+
+
+def sign_out(model: StationModel) -> None:
+    session = model.session
+    if session is not None and hasattr(session, "sign_out"):
+        session.sign_out()
+    model.session = None
+    model.person = None
+    model.go("signin")
+
+
+def sign_in(model: StationModel, person: dict[str, Any]) -> None:
+    model.person = person
+    model.session = model.station.open_session(person)
+    model.say("good", f"Signed in as {person['name']}")
+    model.screen = "home"
