@@ -241,3 +241,27 @@ class Station:
             return None
         mime = (self.store.photo_mime(sha256) if hasattr(self.store, "photo_mime") else None) or "image/jpeg"
         return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+    def close(self) -> None:
+        """Stop the sync engine (after the exchange in progress) and close the store."""
+        if self.engine is not None:
+            self.engine.stop()
+        self.store.close()
+
+
+def open_station(settings: Settings, *, sync: bool = True, pull_interval: float = 30.0,
+                 rules: Any | None = None) -> Station:
+    """Open the station's store and (with ``sync``) start its sync engine towards ``settings.erp``.
+
+    Raises sync.store.StoreError when the store file cannot be used."""
+    from sync.store import Store
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store.open(settings.store_path, photos_dir=settings.photos_dir)
+    station = Station(settings=settings, store=store, rules=rules)
+    if sync:
+        from sync.engine import SyncEngine, connector_for
+
+        station.engine = SyncEngine(store, lambda: connector_for(station.settings),
+                                    pull_interval=pull_interval, station=settings.station_id)
+    return station

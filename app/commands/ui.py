@@ -1,0 +1,159 @@
+"""``station run`` and ``station demo``: the station app, as a desktop window or in a browser."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+
+from app.cli import CommandError, add_station_options
+from app.config import ConfigError, load_settings
+
+DEFAULT_WEB_PORT = 8550
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    run = subparsers.add_parser("run", help="open the station app (a desktop window, or --web for a browser)")
+    _app_options(run)
+    add_station_options(run)
+    run.set_defaults(handler=_run)
+
+    demo = subparsers.add_parser(
+        "demo",
+        help="start the embedded ERP with demo data, pull it, and open the station app: the whole flow "
+        "in one command (STATION_DATA_DIR says where both keep their data)",
+    )
+    _app_options(demo)
+    demo.add_argument("--erp-port", type=int, default=0,
+                      help="TCP port for the embedded ERP on 127.0.0.1 (default: a free one)")
+    demo.add_argument("--data-dir",
+                      help="where the station and its ERP keep their data (env STATION_DATA_DIR)")
+    demo.set_defaults(handler=_demo)
+
+
+def _app_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--web", action="store_true",
+                        help="serve the app to a browser instead of opening a desktop window")
+    parser.add_argument("--port", type=int, default=DEFAULT_WEB_PORT,
+                        help=f"TCP port of the web app with --web (default {DEFAULT_WEB_PORT}; "
+                        "0 = a free one)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address the web app listens on (default 127.0.0.1: this machine only; "
+                        "0.0.0.0 lets handhelds on the network connect)")
+
+
+def _has_desktop_client() -> bool:
+    return importlib.util.find_spec("flet_desktop") is not None
+
+
+def _settings(args: argparse.Namespace):
+    from app.ui.saved_settings import apply_saved
+
+    try:
+        settings = load_settings(getattr(args, "data_dir", None), getattr(args, "erp_url", None),
+                                 getattr(args, "station_id", None))
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+    return apply_saved(
+        settings,
+        erp_from_env=bool(getattr(args, "erp_url", None) or os.environ.get("STATION_ERP_URL")),
+        station_from_env=bool(getattr(args, "station_id", None) or os.environ.get("STATION_ID")),
+    )
+
+
+def _check_port(port: int, flag: str) -> None:
+    if not 0 <= port <= 65535:
+        raise CommandError(f"{flag} must be between 0 and 65535 (got {port})")
+
+
+def _open(settings):
+    from app.ui.station import open_station
+    from sync.store import StoreError
+
+    try:
+        return open_station(settings)
+    except StoreError as exc:
+        raise CommandError(str(exc)) from None
+    except OSError as exc:
+        detail = exc.strerror or exc
+        raise CommandError(f"cannot use the data directory {settings.data_dir}: {detail}") from None
+
+
+def _serve(station, args: argparse.Namespace) -> None:
+    """Serve the app (web, or a desktop window when flet-desktop is installed) until closed."""
+    from app.ui.app import station_main
+
+    main = station_main(station)
+    if args.web:
+        from app.ui.web import free_port, serve_forever, web_app
+
+        port = args.port or free_port(args.host)
+        host_shown = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
+        print(f"Returns Station is at http://{host_shown}:{port}/ (Ctrl-C to stop)", flush=True)
+        try:
+            serve_forever(web_app(main), host=args.host, port=port)
+        except OSError as exc:
+            raise CommandError(f"cannot listen on {args.host}:{port} ({exc.strerror or exc}): "
+                               "choose another --port") from None
+        return
+    import flet as ft
+
+    from app.ui.web import ASSETS_DIR
+
+    ft.run(main, view=ft.AppView.FLET_APP, assets_dir=str(ASSETS_DIR))
+
+
+def _run(args: argparse.Namespace) -> int:
+    _check_port(args.port, "--port")
+    if not args.web and not _has_desktop_client():
+        raise CommandError("no desktop client is installed (pip install 'returns-station[desktop]'): "
+                           "use `station run --web` to open the station in a browser")
+    settings = _settings(args)
+    station = _open(settings)
+    try:
+        if station.engine is not None:
+            station.engine.start()
+        _serve(station, args)
+    finally:
+        station.close()
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from sync.erp.tryton.server import ErpProcess, ErpSetupError
+
+    _check_port(args.port, "--port")
+    _check_port(args.erp_port, "--erp-port")
+    if not args.web and not _has_desktop_client():
+        print("No desktop client is installed: serving the station to your browser instead.", flush=True)
+        args.web = True
+    settings = _settings(args)
+    password = os.environ.get("STATION_ERP_PASSWORD", "admin")
+    print(f"Data directory: {settings.data_dir}", flush=True)
+    print("Starting the embedded ERP (the first start creates its demo database: a minute or two) …",
+          flush=True)
+    try:
+        erp = ErpProcess.start(settings.erp_data_dir, port=args.erp_port, password=password,
+                               progress=lambda line: print(f"  erp: {line}", flush=True))
+    except ErpSetupError as exc:
+        raise CommandError(f"the embedded ERP did not start: {exc}") from None
+    try:
+        print(f"ERP ready at {erp.address.redacted()}", flush=True)
+        station = _open(settings.with_erp(erp.address))
+        try:
+            report = station.engine.sync_once()
+            status = station.engine.status()
+            if not status.online:
+                raise CommandError(f"the first pull from the ERP failed: {status.last_error or report}")
+            print(f"Pulled the demo data: {len(station.store.people())} people, "
+                  f"{len(station.store.returns())} returns, {len(station.store.shipments())} orders.",
+                  flush=True)
+            print("Sign in with badge U-RECV-1 PIN 1111 (receiver), U-INSP-1 2222 (inspector), "
+                  "U-PACK-1 3333 (packer) or U-SUPV-1 4444 (supervisor).", flush=True)
+            station.engine.start()
+            _serve(station, args)
+        finally:
+            station.close()
+    finally:
+        erp.stop()
+    return 0
