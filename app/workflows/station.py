@@ -1,0 +1,336 @@
+"""The session facade: one person at one station doing one task at a time.
+
+The UI, the CLI and ``station replay`` all drive the station through :class:`StationSession`, so
+there is one code path. Every action returns :class:`Accepted` or :class:`Refusal` (a value, never
+an exception for a person's mistake); :meth:`StationSession.view` gives the current task's view
+model. The task in progress is saved as a store draft after every action, so a reload or a crash
+loses nothing: the same person signing in again finds it where they left it.
+
+Typical use::
+
+    session = StationSession(store, "dock-1")
+    session.sign_in("U-RECV-1", "1111")
+    session.start("receive")
+    session.scan("RMA-000123")          # the return
+    session.scan("0950600013435")       # each item
+    session.confirm()                   # or confirm(reason="second parcel expected")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from app.workflows.grading import Answer
+from app.workflows.people import TASK_LABELS, TASK_ROLES, authenticate, tasks_for
+from app.workflows.results import Accepted, Outcome, Refusal
+from app.workflows.rules import RuleBook
+from app.workflows.scanning import read_scan
+from app.workflows.tasks import TASKS, Task
+from app.workflows.views import TaskView
+from sync.operations import Operation, new_operation
+from sync.reference import Person
+
+DEFAULT_IDLE_SIGN_OUT = timedelta(minutes=10)
+MAX_REFUSALS_SHOWN = 5
+_LIVE_STATES = ("pending", "sending", "done", "failed", "conflict")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class StationSession:
+    """One station's working session. Not thread-safe: call it from one thread (the UI's, or replay's).
+
+    ``store`` is a :class:`sync.store.Store`; ``rules`` the rule book in force (default: the packaged
+    rules); ``clock`` returns an aware UTC datetime (tests pass a fake one); ``idle_sign_out`` signs
+    the person out after that long without an action."""
+
+    def __init__(
+        self,
+        store: Any,
+        station_id: str,
+        *,
+        rules: RuleBook | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+        idle_sign_out: timedelta = DEFAULT_IDLE_SIGN_OUT,
+    ) -> None:
+        self.store = store
+        self.station_id = station_id
+        self.rules = rules or RuleBook()
+        self.clock = clock
+        self.idle_sign_out = idle_sign_out
+        self._person: Person | None = None
+        self._task: Task | None = None
+        self._last_action: datetime | None = None
+        self._last: Outcome | None = None
+        self._refusals: list[Refusal] = []
+
+    # --- the clock and the desk (what tasks use) ------------------------------------------------
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        return self.clock().date()
+
+    @property
+    def person(self) -> Person:
+        assert self._person is not None, "no one is signed in"
+        return self._person
+
+    def operation(
+        self, type: str, payload: dict[str, Any], depends_on: list[str] | tuple[str, ...] = ()
+    ) -> Operation:
+        """A new operation stamped with this station, the signed-in person's badge and the clock."""
+        stamp = self.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        return new_operation(
+            type,
+            payload,
+            station=self.station_id,
+            user=self.person["badge"],
+            depends_on=tuple(depends_on),
+            created_at=stamp,
+        )
+
+    def queue(self, ops: list[Operation], what: str) -> None:
+        """Queue ``ops`` durably in one transaction (with their audit rows) and clear the draft state
+        they came from only after; the caller has already updated the task."""
+        with self.store.atomic():
+            for op in ops:
+                self.store.enqueue(op)
+            self.store.audit(
+                who=self.person["badge"],
+                what=what,
+                station=self.station_id,
+                op_id=ops[-1].id if ops else None,
+                detail={"operations": [op.id for op in ops]},
+            )
+
+    def queued(self, type: str) -> list[dict[str, Any]]:
+        """Operations of ``type`` this station queued (any live outbox state), as dicts."""
+        return [
+            row["operation"]
+            for row in self.store.operations()
+            if row["type"] == type and row["state"] in _LIVE_STATES
+        ]
+
+    # --- people ----------------------------------------------------------------------------------
+    @property
+    def signed_in(self) -> Person | None:
+        """The person signed in, or None (also after an idle sign-out)."""
+        self.expire_if_idle()
+        return self._person
+
+    def sign_in(self, badge: str, pin: str) -> Outcome:
+        """Sign in by badge and PIN. A wrong badge and a wrong PIN get the same refusal. Signing in
+        while someone else is signed in signs them out first (their work is kept as a draft)."""
+        found = authenticate(self.store, badge, pin)
+        if isinstance(found, Refusal):
+            self.store.audit(who=badge.strip()[:40], what="sign-in refused", station=self.station_id)
+            return self._record(found)
+        if self._person is not None and self._person["badge"] != found["badge"]:
+            self.sign_out()
+        self._person = found
+        self._last_action = self.now()
+        self._refusals = []
+        self._task = None
+        self.store.audit(who=found["badge"], what="signed in", station=self.station_id)
+        draft = self.store.load_draft(self._draft_key())
+        resumed = ""
+        if draft and draft.get("kind") in TASKS:
+            task = TASKS[draft["kind"]](self)
+            task.restore(draft)
+            self._task = task
+            resumed = f" Resumed your {TASK_LABELS[task.kind].lower()}"
+            resumed += f" of {task.subject()}." if task.subject() else "."
+        tasks = ", ".join(TASK_LABELS[t] for t in tasks_for(found)) or "none (ask a supervisor for a role)"
+        return self._record(Accepted(f"Hello {found['name']}. Your tasks: {tasks}.{resumed}"))
+
+    def sign_out(self, *, why: str = "signed out") -> Outcome:
+        """Sign out; the task in progress stays saved as this person's draft."""
+        if self._person is None:
+            return Accepted("no one is signed in")
+        self._save_draft()
+        self.store.audit(who=self._person["badge"], what=why, station=self.station_id)
+        name = self._person["name"]
+        self._person, self._task, self._last_action = None, None, None
+        self._refusals = []
+        return Accepted(f"{name} signed out")
+
+    def expire_if_idle(self) -> bool:
+        """Sign out when idle too long (the UI calls this on a timer). True when it signed out."""
+        if self._person is None or self._last_action is None:
+            return False
+        if self.now() - self._last_action <= self.idle_sign_out:
+            return False
+        self.sign_out(why="signed out after being idle")
+        return True
+
+    def tasks(self) -> list[str]:
+        """The tasks the signed-in person may start (``receive``, ``inspect``, ``pack``, ``supervise``)."""
+        return tasks_for(self._person) if self._person else []
+
+    @property
+    def task(self) -> str | None:
+        """The kind of the task in progress, or None."""
+        return self._task.kind if self._task else None
+
+    # --- tasks -----------------------------------------------------------------------------------
+    def start(self, kind: str) -> Outcome:
+        """Begin (or go back to) a task. Refused without the role, or while another task has work
+        that would be lost (confirm or cancel it first)."""
+        refusal = self._gate()
+        if refusal:
+            return refusal
+        if kind not in TASKS:
+            return self._record(
+                Refusal("unknown_task", f"no task {kind!r}: choose one of {', '.join(TASKS)}")
+            )
+        role = TASK_ROLES[kind]
+        if role not in (self.person.get("roles") or ()):
+            return self._record(
+                Refusal(
+                    "no_role",
+                    f"{TASK_LABELS[kind]} needs the {role} role; {self.person['name']} does not have it",
+                )
+            )
+        if self._task is not None and self._task.kind == kind:
+            return self._record(Accepted(f"{TASK_LABELS[kind]}: {self._task.view().prompt}"))
+        if self._task is not None and self._task.has_progress():
+            current = TASK_LABELS[self._task.kind].lower()
+            subject = f" of {self._task.subject()}" if self._task.subject() else ""
+            return self._record(
+                Refusal("task_open", f"finish your {current}{subject} first: confirm or cancel it")
+            )
+        self._task = TASKS[kind](self)
+        self._refusals = []
+        self._save_draft()
+        return self._record(Accepted(f"{TASK_LABELS[kind]}: {self._task.view().prompt}"))
+
+    def scan(self, text: str) -> Outcome:
+        """What the scanner (or a person at the keyboard) typed, exactly."""
+        return self._act(lambda task: task.scan(read_scan(text)))
+
+    def photo(self, data: bytes, *, mime: str = "image/jpeg") -> Outcome:
+        """A photo of the unit being inspected; stored on the station (content-addressed) at once."""
+        refusal = self._gate(need_task=True)
+        if refusal:
+            return refusal
+        if not data:
+            return self._record(Refusal("empty_photo", "the photo is empty: take it again"))
+        if self._task.kind != "inspect":
+            return self._record(Refusal("not_here", "photos are taken in Inspect"))
+        sha = self.store.add_photo(data, mime=mime)
+        return self._act(lambda task: task.photo(sha, mime))
+
+    def grade(self, grade: str) -> Outcome:
+        """Grade the unit: A like new, B good, C fair, D damaged, F unsaleable."""
+        return self._act(lambda task: task.grade(grade))
+
+    def check(self, answers: Mapping[str, Answer]) -> Outcome:
+        """Answer checklist items of the unit's family, e.g. ``{"powers_on": True}``."""
+        return self._act(lambda task: task.check(dict(answers)))
+
+    def choose_disposition(self, disposition: str | None) -> Outcome:
+        """Override the rules' disposition (needs a supervisor's approval); None goes back to the rule's."""
+        return self._act(lambda task: task.choose(disposition))
+
+    def confirm(self, reason: str | None = None) -> Outcome:
+        """Finish the step: a receipt, an inspected unit, a pack. ``reason`` is needed for a partial
+        receipt or a short pack (and is kept as the note of an inspection)."""
+        return self._act(lambda task: task.confirm(reason))
+
+    def undo(self) -> Outcome:
+        """Take back the last scan of a receipt or a pack."""
+        return self._act(lambda task: task.undo())
+
+    def cancel(self) -> Outcome:
+        """Drop the work in progress of the current task; nothing is sent."""
+        return self._act(lambda task: task.cancel())
+
+    def approve(self, request: str = "oldest", note: str = "") -> Outcome:
+        """Approve the request named by id, by the return/order number it concerns, or ``oldest``."""
+        return self._decide(request, "approve", note)
+
+    def refuse(self, request: str = "oldest", note: str = "") -> Outcome:
+        """Refuse a request (a note saying why is required)."""
+        return self._decide(request, "refuse", note)
+
+    def _decide(self, request: str, decision: str, note: str) -> Outcome:
+        refusal = self._gate()
+        if refusal:
+            return refusal
+        if self._task is None or self._task.kind != "supervise":
+            started = self.start("supervise")
+            if isinstance(started, Refusal):
+                return started
+        return self._act(lambda task: task.decide(request, decision, note))
+
+    def view(self) -> TaskView | None:
+        """The current task's view model, with this task's recent refusals and the last feedback;
+        None when no task is open (show the home screen: :meth:`tasks`)."""
+        if self._task is None or self._person is None:
+            return None
+        base = self._task.view()
+        return TaskView(
+            **{**base.__dict__, "refusals": tuple(self._refusals[-MAX_REFUSALS_SHOWN:]), "last": self._last}
+        )
+
+    @property
+    def last(self) -> Outcome | None:
+        """The feedback of the last action (for a status line)."""
+        return self._last
+
+    # --- plumbing --------------------------------------------------------------------------------
+    def _draft_key(self) -> str:
+        return f"task:{self.person['badge']}"
+
+    def _save_draft(self) -> None:
+        if self._person is None:
+            return
+        if self._task is None:
+            self.store.clear_draft(self._draft_key())
+        else:
+            self.store.save_draft(self._draft_key(), self._task.to_draft())
+
+    def _gate(self, *, need_task: bool = False) -> Refusal | None:
+        if self._person is not None and self.expire_if_idle():
+            minutes = int(self.idle_sign_out.total_seconds() // 60)
+            return self._record(
+                Refusal(
+                    "signed_out",
+                    f"signed out after {minutes} minutes without activity: "
+                    "scan your badge to sign in again; your work is kept",
+                )
+            )
+        if self._person is None:
+            return self._record(Refusal("not_signed_in", "sign in first: scan your badge and type your PIN"))
+        self._last_action = self.now()
+        if need_task and self._task is None:
+            return self._record(Refusal("no_task", "choose a task first"))
+        return None
+
+    def _act(self, action: Callable[[Task], Outcome]) -> Outcome:
+        refusal = self._gate(need_task=True)
+        if refusal:
+            return refusal
+        outcome = action(self._task)
+        self._save_draft()
+        return self._record(outcome)
+
+    def _record(self, outcome: Outcome) -> Outcome:
+        self._last = outcome
+        if isinstance(outcome, Refusal):
+            self._refusals.append(outcome)
+            del self._refusals[:-MAX_REFUSALS_SHOWN]
+        return outcome
+
+
+def rules_for(data_dir: str | Path | None) -> RuleBook:
+    """The rule book of a station: ``<data dir>/rules.toml`` when present and valid, else the packaged
+    default (a broken file leaves ``last_error`` set, to show the admin)."""
+    path = Path(data_dir) / "rules.toml" if data_dir is not None else None
+    return RuleBook.from_file(path)
