@@ -1,0 +1,177 @@
+"""``station sync [--once]`` and ``station queue [--json]``: the sync engine without the app."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+from app.cli import CommandError, add_station_options
+from app.config import ConfigError, Settings, load_settings
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    sync = subparsers.add_parser(
+        "sync",
+        help="deliver this station's queued operations to the ERP and pull its reference data "
+        "(runs until Ctrl-C; --once: one pass)",
+    )
+    sync.add_argument(
+        "--once",
+        action="store_true",
+        help="one push of everything deliverable and one pull, then exit: status 0 when nothing is left "
+        "waiting for the ERP, 1 when some operations still wait (ERP unreachable), 3 when the ERP "
+        "refused the station's login",
+    )
+    sync.add_argument(
+        "--pull-interval",
+        type=float,
+        default=30.0,
+        help="seconds between pulls of reference data when running continuously (default 30)",
+    )
+    add_station_options(sync)
+    sync.set_defaults(handler=_sync)
+
+    queue = subparsers.add_parser(
+        "queue", help="show this station's outbox: operations by state, and those that need a person"
+    )
+    queue.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object: counts by state (pending, sending, done, failed, conflict, cancelled) "
+        "and every operation with its id, type, state and error",
+    )
+    queue.add_argument(
+        "--all",
+        action="store_true",
+        help="list done and cancelled operations too (without --json; --json always lists all)",
+    )
+    add_station_options(queue)
+    queue.set_defaults(handler=_queue)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    try:
+        settings = load_settings(args.data_dir, args.erp_url, args.station_id)
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+    try:  # the settings a supervisor saved in the app, unless flags or variables say otherwise
+        from app.ui.saved_settings import apply_saved
+    except ImportError:
+        return settings
+    return apply_saved(
+        settings,
+        erp_from_env=bool(args.erp_url or os.environ.get("STATION_ERP_URL")),
+        station_from_env=bool(args.station_id or os.environ.get("STATION_ID")),
+    )
+
+
+def _open_store(settings: Settings):
+    from sync.store import Store, StoreError
+
+    try:
+        return Store.open(settings.store_path, photos_dir=settings.photos_dir)
+    except StoreError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from sync.engine import SyncEngine, connector_for
+
+    settings = _settings(args)
+    store = _open_store(settings)
+    engine = SyncEngine(
+        store, lambda: connector_for(settings), pull_interval=args.pull_interval, station=settings.station_id
+    )
+    print(f"station {settings.station_id}: syncing with {settings.erp.redacted()}", file=sys.stderr)
+    try:
+        if args.once:
+            report = engine.sync_once()
+            status = engine.status()
+            pulled = sum(report.pulled.values())
+            print(
+                f"sent {report.applied} (already in the ERP: {report.already}), failed {report.failed}, "
+                f"conflicts {report.conflicts}, pulled {pulled} record(s); "
+                f"waiting {report.transient_left}, need a person {status.needs_attention}"
+            )
+            for error in dict.fromkeys(report.errors):
+                print(f"station: {error}", file=sys.stderr)
+            if status.auth_failed:
+                return 3
+            return 0 if report.transient_left == 0 else 1
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        engine.add_listener(_printer())
+        engine.start()
+        try:
+            while not stop.wait(1.0):
+                pass
+        except KeyboardInterrupt:
+            pass
+        return 0
+    finally:
+        engine.stop()
+        store.close()
+
+
+def _printer():
+    last: list[Any] = [None]
+
+    def show(status) -> None:
+        line = (
+            f"{'online' if status.online else 'offline' if status.online is False else 'not tried'}: "
+            f"waiting {status.unsynced}, need a person {status.needs_attention}"
+            + (f" ({status.last_error})" if status.last_error else "")
+        )
+        if line != last[0]:
+            last[0] = line
+            print(line, flush=True)
+
+    return show
+
+
+def queue_summary(store) -> dict[str, Any]:
+    """The ``station queue --json`` object: counts by state and every operation."""
+    summary: dict[str, Any] = dict(store.queue_counts())
+    summary["oldest_pending_created_at"] = store.oldest_pending_created_at()
+    summary["operations"] = [
+        {
+            "id": row["id"],
+            "type": row["type"],
+            "state": row["state"],
+            "error": row["error"],
+            "attempts": row["attempts"],
+            "created_at": row["created_at"],
+            "user": row["user"],
+            "depends_on": row["depends_on"],
+            "next_attempt_at": row["next_attempt_at"],
+        }
+        for row in store.operations()
+    ]
+    return summary
+
+
+def _queue(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    store = _open_store(settings)
+    try:
+        summary = queue_summary(store)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    counts = "  ".join(f"{state} {summary[state]}" for state in ("pending", "sending", "done", "failed",
+                                                                  "conflict", "cancelled"))
+    print(f"station {settings.station_id} outbox: {counts}")
+    shown = [op for op in summary["operations"] if args.all or op["state"] not in ("done", "cancelled")]
+    for op in shown:
+        error = f"  {op['error']}" if op["error"] else ""
+        print(f"{op['created_at']}  {op['state']:<9} {op['type']:<16} {op['id']}  by {op['user']}{error}")
+    if not shown:
+        print("nothing waiting" if not args.all else "the outbox is empty")
+    return 0

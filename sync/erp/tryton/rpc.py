@@ -1,0 +1,148 @@
+"""Tryton's JSON-RPC over httpx: session login and renewal, and Tryton's errors mapped onto the
+four kinds of sync.erp.protocol. Messages name the server (never the password)."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+from typing import Any
+
+import httpx
+
+from app.config import ErpAddress
+from sync.erp.protocol import ErpAuthFailed, ErpConflict, ErpRejected, ErpUnavailable
+
+TRANSIENT_STATUS = {408, 423, 425, 429, 500, 502, 503, 504}
+
+
+class TrytonRPC:
+    """One logged-in JSON-RPC session with a Tryton database. Not thread-safe: one user at a time."""
+
+    def __init__(
+        self,
+        address: ErpAddress,
+        *,
+        client: httpx.Client | None = None,
+        timeout: float = 30.0,
+        verify: bool = True,
+    ) -> None:
+        self.address = address
+        self._own_client = client is None
+        self._client = client or httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), verify=verify
+        )
+        self._session: str | None = None
+        self._ids = itertools.count(1)
+
+    @property
+    def where(self) -> str:
+        return f"{self.address.base_url}/{self.address.database}"
+
+    def close(self) -> None:
+        if self._own_client:
+            self._client.close()
+
+    def login(self) -> None:
+        """Open a session. ErpAuthFailed when the credentials are refused, ErpUnavailable when unreachable."""
+        try:
+            result = self._post(
+                "common.db.login", [self.address.user, {"password": self.address.password}, "en"]
+            )
+        except ErpRejected as exc:
+            raise ErpAuthFailed(
+                f"the ERP at {self.where} refused the login of {self.address.user!r}: {exc}"
+            ) from None
+        user_id, key = result[0], result[1]
+        token = base64.b64encode(f"{self.address.user}:{user_id}:{key}".encode()).decode()
+        self._session = f"Session {token}"
+
+    def call(self, method: str, *params: Any) -> Any:
+        """Call ``method`` (logging in first, and once more if the session expired)."""
+        if self._session is None:
+            self.login()
+        try:
+            return self._post(method, list(params))
+        except _SessionExpired:
+            self.login()
+            try:
+                return self._post(method, list(params))
+            except _SessionExpired:
+                raise ErpAuthFailed(
+                    f"the ERP at {self.where} keeps refusing the session of {self.address.user!r}"
+                ) from None
+
+    def server_version(self) -> str:
+        try:
+            response = self._client.post(
+                f"{self.address.base_url}/rpc/",
+                json={"id": 0, "method": "common.server.version", "params": []},
+            )
+            return str(response.json().get("result"))
+        except (httpx.HTTPError, ValueError):
+            return "?"
+
+    def _post(self, method: str, params: list[Any]) -> Any:
+        headers = {"Authorization": self._session} if self._session and method != "common.db.login" else {}
+        body = json.dumps({"id": next(self._ids), "method": method, "params": params}, default=str)
+        try:
+            response = self._client.post(
+                f"{self.address.base_url}/{self.address.database}/rpc/",
+                content=body,
+                headers={"Content-Type": "application/json", **headers},
+            )
+        except httpx.TimeoutException:
+            raise ErpUnavailable(f"the ERP at {self.where} did not answer in time") from None
+        except httpx.TransportError as exc:
+            raise ErpUnavailable(f"cannot reach the ERP at {self.where} ({_short(exc)})") from None
+        status = response.status_code
+        if status in (401, 403):
+            if method == "common.db.login":
+                raise ErpAuthFailed(
+                    f"the ERP at {self.where} refused the login of {self.address.user!r}: "
+                    "check the user and password in STATION_ERP_URL"
+                )
+            raise _SessionExpired()
+        if status == 404:
+            raise ErpUnavailable(
+                f"the ERP at {self.address.base_url} has no database {self.address.database!r}"
+            )
+        if status in TRANSIENT_STATUS or status >= 500:
+            raise ErpUnavailable(f"the ERP at {self.where} is busy or failing (HTTP {status})")
+        if status >= 400:
+            raise ErpRejected(f"the ERP at {self.where} refused the request (HTTP {status})")
+        try:
+            reply = response.json()
+        except ValueError:
+            raise ErpUnavailable(f"the ERP at {self.where} sent an unreadable answer") from None
+        if "error" in reply and reply["error"]:
+            raise _error(reply["error"])
+        return reply.get("result")
+
+
+class _SessionExpired(Exception):
+    pass
+
+
+def _error(error: Any) -> Exception:
+    """Tryton's ``error`` member ([name, args]) as a connector error."""
+    if isinstance(error, list | tuple) and error:
+        name = error[0]
+        args = error[1] if len(error) > 1 else None
+        if name == "UserError" and isinstance(args, list | tuple):
+            message, description = args[0], args[1] if len(args) > 1 else ""
+            return ErpRejected(f"{message} {description}".strip())
+        if name == "UserWarning" and isinstance(args, list | tuple):
+            return ErpRejected(" ".join(str(a) for a in args[1:] if a))
+        if name == "ConcurrencyException":
+            return ErpConflict(f"the record changed in the ERP meanwhile: {args}")
+        if name == "LoginException":
+            return ErpAuthFailed("the ERP asks for another login step; use a user with a password only")
+        first_line = str(name).splitlines()[0] if name else "unknown error"
+        return ErpUnavailable(f"the ERP failed: {first_line[:200]}")
+    return ErpUnavailable(f"the ERP failed: {str(error)[:200]}")
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:120]
