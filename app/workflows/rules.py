@@ -228,7 +228,7 @@ def _line_finder(text: str):
         else:
             start = -1
         if key is None:
-            return start + 1
+            return start + 1 if start >= 0 else None
         for i in range(start + 1, len(lines)):
             if any_header.match(lines[i]):
                 break

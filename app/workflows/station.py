@@ -259,6 +259,12 @@ class StationSession:
         """Refuse a request (a note saying why is required)."""
         return self._decide(request, "refuse", note)
 
+    def decide_approval(self, request_id: str, decision: str, note: str | None = None) -> Outcome:
+        """Approve (``decision="approve"``) or refuse (``"refuse"``) one request (the Supervise screen)."""
+        if decision not in ("approve", "refuse"):
+            return self._record(Refusal("unknown_decision", f"decide approve or refuse (got {decision!r})"))
+        return self._decide(request_id, decision, note or "")
+
     def _decide(self, request: str, decision: str, note: str) -> Outcome:
         refusal = self._gate()
         if refusal:
