@@ -27,8 +27,6 @@ from trytond.pool import Pool, PoolMeta
 from trytond.rpc import RPC
 from trytond.transaction import Transaction
 
-from .approval import Approval
-
 # Where each disposition sends the unit: a stock.location's inventory_state (stock.py).
 DISPOSITION_STATES = {
     "restock": "sellable",
@@ -103,7 +101,12 @@ class Operation(ModelSQL, ModelView):
             savepoint = f"station_op_{index}"
             cursor.execute(f"SAVEPOINT {savepoint}")
             try:
-                refs = cls._apply_one(op, item.get("photo"))
+                # The person at the station already confirmed what they did: the ERP's warnings
+                # (moves without an origin, …) have nobody to answer them here.
+                # The station's ERP user may call this model; the effects are the module's own
+                # (buttons of quality and stock run without the user's button groups).
+                with Transaction().set_context(_skip_warnings=True, _check_access=False):
+                    refs = cls._apply_one(op, item.get("photo"))
                 marker = cls(
                     operation_id=op["id"],
                     type=op["type"],
@@ -367,7 +370,12 @@ class Operation(ModelSQL, ModelView):
         found = Control.search([("name", "=", GENERIC_CONTROL)], limit=1)
         if found:
             return found[0]
-        control = Control(name=GENERIC_CONTROL, operations=[], frequency=1)
+        control = Control(
+            name=GENERIC_CONTROL,
+            operations=[],
+            frequency=1,
+            points=[{"name": "station_graded", "string": "Graded at a station", "type_": "boolean"}],
+        )
         control.save()
         return control
 
@@ -409,13 +417,10 @@ class Operation(ModelSQL, ModelView):
         if lot_number and not move.lot:
             move.lot = cls._lot(product, lot_number)
         control = cls._control_for(shipment, product)
-        points = {
-            p.name: payload.get("checklist", {}).get(p.name)
-            for p in control.points
-            if p.name in (payload.get("checklist") or {})
-        }
+        points = _points(control, payload.get("checklist") or {})
         inspection = Inspection(
             control=control,
+            company=shipment.company,
             origin=shipment,
             points=points or None,
             reference=f"{shipment.number} {product.rec_name}"[:100],
@@ -476,6 +481,7 @@ class Operation(ModelSQL, ModelView):
     # --- approvals ----------------------------------------------------------------------------------
     @classmethod
     def _request_approval(cls, op, payload):
+        Approval = Pool().get("returns.station.approval")
         found = Approval.search([("request_id", "=", payload["request_id"])], limit=1)
         if found:
             raise StationConflict(f"approval request {payload['request_id']} already exists in the ERP")
@@ -504,6 +510,7 @@ class Operation(ModelSQL, ModelView):
         pool = Pool()
         Inspection = pool.get("quality.inspection")
         Move = pool.get("stock.move")
+        Approval = pool.get("returns.station.approval")
         found = Approval.search([("request_id", "=", payload["request_id"])], limit=1)
         if not found:
             raise StationRefusal(f"approval request {payload['request_id']} is unknown to the ERP")
@@ -586,7 +593,7 @@ class Operation(ModelSQL, ModelView):
             for move_id in set(lines) | set(shorts):
                 if move_id not in moves:
                     raise StationRefusal(f"line {move_id} is not on shipment {shipment.number}")
-            to_save = []
+            to_save, to_draft = [], []
             for move_id, move in moves.items():
                 line = lines.get(move_id)
                 packed = float(line["quantity"]) if line else 0.0
@@ -600,6 +607,10 @@ class Operation(ModelSQL, ModelView):
                 lots = [lot for lot in (line or {}).get("lots") or [] if float(lot.get("quantity", 0)) > 0]
                 for serial in (line or {}).get("serials") or []:
                     lots.append({"lot": serial, "quantity": 1})
+                same_lot = not lots or (len(lots) == 1 and move.lot and move.lot.number == lots[0]["lot"])
+                if packed == move.quantity and same_lot:
+                    continue  # packed as planned: the assigned move stays as it is
+                to_draft.append(move)
                 move.quantity = packed
                 if lots:
                     first = lots[0]
@@ -616,6 +627,8 @@ class Operation(ModelSQL, ModelView):
                             default={"quantity": quantity, "lot": cls._lot(move.product, lot["lot"]).id},
                         )
                 to_save.append(move)
+            if to_draft:
+                Move.draft(to_draft)  # an assigned move cannot change: back to draft, then adjust
             Move.save(to_save)
             Shipment.pick([shipment])
         shipment = Shipment(shipment.id)
@@ -661,8 +674,10 @@ class Operation(ModelSQL, ModelView):
         clauses = ["OR"]
         for path in paths:
             prefix = f"{path}." if path else ""
-            clauses.append((f"{prefix}write_date", ">=", since))
-            clauses.append((f"{prefix}create_date", ">=", since))
+            # Strictly after: the cursor is never later than "now - CURSOR_MARGIN", so every record
+            # stamped at or before it was committed and already sent.
+            clauses.append((f"{prefix}write_date", ">", since))
+            clauses.append((f"{prefix}create_date", ">", since))
         return [clauses]
 
     @classmethod
@@ -817,6 +832,7 @@ class Operation(ModelSQL, ModelView):
 
     @classmethod
     def _pull_approvals(cls, since):
+        Approval = Pool().get("returns.station.approval")
         domain = cls._changed(since, "") if since else [("state", "=", "pending")]
         rows = []
         for approval in Approval.search(domain, order=[("id", "ASC")]):
@@ -850,6 +866,30 @@ class Inspection(metaclass=PoolMeta):
     station_rule = fields.Char("Rule", readonly=True)
     station_refund = fields.Text("Refund", readonly=True)
     station_note = fields.Text("Note", readonly=True)
+
+
+def _key(text):
+    return "".join(ch for ch in str(text).lower() if ch.isalnum())
+
+
+def _points(control, checklist):
+    """The control's points filled from the station's checklist (matched by name or label)."""
+    answers = {_key(k): v for k, v in checklist.items()}
+    points = {}
+    for point in control.points:
+        if point.name == "station_graded":
+            points[point.name] = True
+            continue
+        for key in (point.name, point.string):
+            if _key(key) in answers:
+                value = answers[_key(key)]
+                if point.type_ == "boolean":
+                    value = bool(value)
+                elif isinstance(value, bool) or not isinstance(value, (int, float)):
+                    continue
+                points[point.name] = value
+                break
+    return points
 
 
 def _parse_cursor(value):
