@@ -1,0 +1,98 @@
+"""``station erp``: the embedded central ERP (Tryton on SQLite) and its demo data."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from app.cli import CommandError
+from app.config import DEFAULT_ERP_PORT, load_settings
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    erp = subparsers.add_parser("erp", help="the embedded Tryton ERP with its demo data")
+    sub = erp.add_subparsers(dest="erp_command", metavar="ERP_COMMAND", required=True)
+
+    serve = sub.add_parser(
+        "serve",
+        help="create the ERP database with demo data on first start, then serve JSON-RPC until Ctrl-C",
+    )
+    _data_dir_option(serve)
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_ERP_PORT,
+        help=f"TCP port to listen on (default {DEFAULT_ERP_PORT})",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
+    )
+    serve.set_defaults(handler=_serve)
+
+    init = sub.add_parser("init", help="create the ERP database with demo data if it is missing, then exit")
+    _data_dir_option(init)
+    init.set_defaults(handler=_init)
+
+    labels = sub.add_parser(
+        "labels", help="write a printable PDF of the demo's barcodes: RMAs, products, lots, badges"
+    )
+    labels.add_argument(
+        "--out", default="demo-labels.pdf", help="the PDF file to write (default demo-labels.pdf)"
+    )
+    labels.set_defaults(handler=_labels)
+
+
+def _data_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        help="directory holding the ERP database (default: the erp folder in the station's data directory)",
+    )
+
+
+def _erp_dir(args: argparse.Namespace) -> Path:
+    if args.data_dir:
+        return Path(args.data_dir).expanduser()
+    return load_settings().erp_data_dir
+
+
+def _password() -> str:
+    return os.environ.get("STATION_ERP_PASSWORD", "admin")
+
+
+def _init(args: argparse.Namespace) -> int:
+    from sync.erp.tryton.server import ErpSetupError, ensure_database
+
+    try:
+        ensure_database(_erp_dir(args), password=_password(), progress=_say)
+    except ErpSetupError as exc:
+        raise CommandError(str(exc)) from None
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from sync.erp.tryton.server import ErpSetupError, serve
+
+    if not 0 <= args.port <= 65535:
+        raise CommandError(f"--port must be between 0 and 65535 (got {args.port})")
+    try:
+        serve(_erp_dir(args), port=args.port, host=args.host, password=_password(), progress=_say)
+    except ErpSetupError as exc:
+        raise CommandError(str(exc)) from None
+    return 0
+
+
+def _labels(args: argparse.Namespace) -> int:
+    from sync.erp.tryton.labels import write_label_sheet
+
+    out = Path(args.out).expanduser()
+    try:
+        pages = write_label_sheet(out)
+    except OSError as exc:
+        raise CommandError(f"cannot write {out} ({exc.strerror or exc}): choose another --out") from None
+    _say(f"Wrote {pages} pages of demo labels to {out}")
+    return 0
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)

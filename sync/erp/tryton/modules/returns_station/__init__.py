@@ -1,0 +1,100 @@
+"""Tryton module ``returns_station``: what Returns Station needs from the ERP that Tryton lacks.
+
+Where every field of ``sync.reference`` lives in the ERP (model.field; read them with
+``model.<model>.search_read`` as the station's ERP user, whose preferences carry the company):
+
+Product  -> ``product.product``
+    id            product.product.id
+    code          product.product.code (the SKU, e.g. "APP-TEE-M-BLK"; template.code, no suffix)
+    name          product.product.name
+    family        product.product.station_family (function of product.template.station_family)
+    category      product.product.station_category (name of the template's first product.category)
+    barcodes      product.identifier.code where product.identifier.product = id and type = "ean"
+                  (GTIN-13 or UPC-A; also reachable as product.product.identifiers)
+    unit_value    product.product.station_unit_value (cost price, else list price; Numeric)
+    lot_tracked   product.product.station_tracking == "lot"      (health: lot + expiry)
+    serial_tracked product.product.station_tracking == "serial"  (electronics: one lot per unit)
+    write_date    max(product.product.write_date, product.template.write_date)
+
+Lot      -> ``stock.lot``
+    id, number, product (-> product.product id), expiration_date (stock_lot_sled, a date or None),
+    recalled (stock.lot.recalled, this module), write_date
+
+Return   -> ``stock.shipment.out.return`` (customer return)
+    id, number    stock.shipment.out.return.id / .number
+    rma           .reference            (e.g. "RMA-000123", printed as Code 128)
+    tracking      .tracking_number      (this module; carrier tracking number, Code 128 on the parcel)
+    order         .returned_sale.number (this module; Many2One sale.sale)
+    customer      .customer.rec_name    (party.party)
+    reason        .return_reason        (this module; a Selection key, see stock.RETURN_REASONS)
+    state         .state                (draft / received / done / cancelled)
+    lines         .incoming_moves (stock.move, customer -> warehouse input zone):
+                  move_id = stock.move.id, product_id = .product, quantity = .quantity,
+                  lot = .lot.number (stock.lot; the lot sold for health, the serial for electronics)
+    write_date    .write_date
+
+Shipment -> ``stock.shipment.out`` (order to pack)
+    id, number, state (.state; the demo's are "assigned")
+    order         .station_order (this module; the sale number of its outgoing moves' sale lines)
+    customer      .customer.rec_name
+    lines         .inventory_moves (stock.move, storage zone -> output zone): move_id, product,
+                  quantity, lot = .lot.number when the order requires a lot
+    write_date    .write_date
+
+Location -> ``stock.location``
+    id, code, name, write_date
+    state         .inventory_state (this module). The demo warehouse "WH":
+                  input zone "IN" -> "received", storage zone "STO" -> "sellable",
+                  "QUAR" Quarantine -> "quarantine", "REFURB" Refurbishment -> "refurbish",
+                  "RTV" Return to Vendor -> "vendor_return", "SCRAP" Scrap -> "disposed".
+                  The four extra locations are storage locations under the warehouse, outside
+                  the storage zone (so their stock is not sellable). Others: None.
+
+Person   -> ``returns.station.person`` (this module)
+    badge, name, roles (MultiSelection of receiver/inspector/packer/supervisor), pin_hash
+    (app.workflows.pins format), active, write_date
+
+Quality: ``quality.control`` records are attached to the operation
+``stock.shipment.out.return:do`` for the product categories that need inspection (see the demo
+notes below). Tryton then refuses the return's ``do`` button until a ``quality.inspection``
+(origin "stock.shipment.out.return,ID", control = that control) exists and is passed or failed.
+``receive`` is not controlled, so receiving a return never waits for an inspection.
+
+The demo dataset (sync/erp/tryton/demo.py) is described in demo.py's docstring: the RMAs that
+will not match their box and how, the lot-tracked shipment, the expired and short-dated lots.
+
+Registration: this module's classes, plus the sync engineer's ``operation.CLASSES`` and
+``approval.CLASSES`` (models, wizards or reports), are registered by :func:`register`.
+"""
+
+from trytond.pool import Pool
+from trytond.report import Report
+from trytond.wizard import Wizard
+
+from . import approval, operation, person, product, stock
+
+
+def _register_by_type(classes: list[type]) -> None:
+    for cls in classes:
+        if issubclass(cls, Wizard):
+            type_ = "wizard"
+        elif issubclass(cls, Report):
+            type_ = "report"
+        else:
+            type_ = "model"
+        Pool.register(cls, module="returns_station", type_=type_)
+
+
+def register() -> None:
+    Pool.register(
+        person.Person,
+        product.Template,
+        product.Product,
+        stock.Location,
+        stock.Lot,
+        stock.ShipmentOut,
+        stock.ShipmentOutReturn,
+        module="returns_station",
+        type_="model",
+    )
+    _register_by_type([*operation.CLASSES, *approval.CLASSES])

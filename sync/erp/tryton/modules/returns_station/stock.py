@@ -1,0 +1,63 @@
+"""Locations that stand for inventory states, and what a customer return carries."""
+
+from trytond.model import fields
+from trytond.pool import PoolMeta
+
+INVENTORY_STATES = [
+    (None, ""),
+    ("in_transit", "In Transit"),
+    ("received", "Received"),
+    ("in_inspection", "In Inspection"),
+    ("sellable", "Sellable"),
+    ("refurbish", "Refurbish"),
+    ("quarantine", "Quarantine"),
+    ("vendor_return", "Vendor Return"),
+    ("disposed", "Disposed"),
+]
+RETURN_REASONS = [
+    (None, ""),
+    ("defective", "Defective"),
+    ("damaged in transit", "Damaged in transit"),
+    ("wrong size", "Wrong size"),
+    ("not as described", "Not as described"),
+    ("wrong item sent", "Wrong item sent"),
+    ("changed mind", "Changed mind"),
+    ("arrived too late", "Arrived too late"),
+]
+
+
+class Location(metaclass=PoolMeta):
+    __name__ = "stock.location"
+
+    inventory_state = fields.Selection(
+        INVENTORY_STATES,
+        "Inventory State",
+        help="The Returns Station inventory state this location stands for.",
+    )
+
+
+class Lot(metaclass=PoolMeta):
+    __name__ = "stock.lot"
+
+    recalled = fields.Boolean("Recalled", help="The supplier recalled this lot: hold every unit of it.")
+
+
+class ShipmentOut(metaclass=PoolMeta):
+    __name__ = "stock.shipment.out"
+
+    station_order = fields.Function(fields.Char("Order"), "get_station_order")
+
+    def get_station_order(self, name):
+        for move in self.outgoing_moves:
+            origin = move.origin
+            if origin is not None and origin.__name__ == "sale.line":
+                return origin.sale.number
+        return None
+
+
+class ShipmentOutReturn(metaclass=PoolMeta):
+    __name__ = "stock.shipment.out.return"
+
+    return_reason = fields.Selection(RETURN_REASONS, "Return Reason")
+    tracking_number = fields.Char("Carrier Tracking Number")
+    returned_sale = fields.Many2One("sale.sale", "Returned Sale", ondelete="SET NULL")
