@@ -13,13 +13,6 @@ from app.ui.station import Station, StripStatus
 Screen = Literal["signin", "home", "receive", "inspect", "pack", "supervise", "settings"]
 FeedbackKind = Literal["good", "warning", "refused", "info"]
 
-# Which screens each role opens from home (a supervisor can do every job).
-ROLE_SCREENS: dict[str, tuple[Screen, ...]] = {
-    "receiver": ("receive",),
-    "inspector": ("inspect",),
-    "packer": ("pack",),
-    "supervisor": ("receive", "inspect", "pack", "supervise"),
-}
 SCREEN_TITLES: dict[str, str] = {
     "signin": "Sign in",
     "home": "Home",
@@ -54,7 +47,6 @@ class StationModel:
     feedback: Feedback | None = None
     status: StripStatus | None = None
     session: Any = None  # the workflows' session for the signed-in person
-    pending_scan: str | None = None  # a scan made on home that the next screen starts from
     _serial: int = field(default=0, repr=False)
 
     def say(self, kind: FeedbackKind, message: str) -> None:
@@ -64,7 +56,11 @@ class StationModel:
     def show(self, outcome: Any) -> bool:
         """Show a workflow outcome in the banner; True when it was accepted."""
         fb = feedback_for(outcome)
-        self.say(fb.kind, fb.message)
+        message = fb.message
+        if getattr(outcome, "operations", ()):
+            # the outbox write is durable before the worker is told so (ARCHITECTURE.md)
+            message += " Saved at this station."
+        self.say(fb.kind, message)
         return fb.kind != "refused"
 
     def go(self, screen: Screen) -> None:
@@ -72,17 +68,24 @@ class StationModel:
         self.screen = screen
 
     def screens(self) -> list[Screen]:
-        if not self.person:
+        """The job screens the signed-in person may open, then Settings for a supervisor."""
+        if not self.person or self.session is None:
             return []
-        allowed: list[Screen] = []
-        for role in self.person.get("roles", []):
-            for screen in ROLE_SCREENS.get(role, ()):
-                if screen not in allowed:
-                    allowed.append(screen)
-        order = ["receive", "inspect", "pack", "supervise"]
-        allowed = sorted(allowed, key=order.index)
+        allowed: list[Screen] = list(self.session.tasks())
         # ERP credentials are a supervisor's business (a new, empty station opens Settings from sign-in)
         return allowed + (["settings"] if "supervisor" in self.person.get("roles", []) else [])
+
+    def open(self, screen: Screen) -> bool:
+        """Open a job screen: the session starts (or resumes) that task; a refusal stays on screen."""
+        if screen in ("settings", "home"):
+            self.go(screen)
+            return True
+        outcome = self.session.start(screen)
+        if not getattr(outcome, "ok", False):
+            self.show(outcome)
+            return False
+        self.go(screen)
+        return True
 
     def refresh_status(self) -> None:
         status = self.station.status()

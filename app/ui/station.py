@@ -6,6 +6,7 @@ read the store, call the workflows, and show the sync engine's status; they neve
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,6 +94,27 @@ def strip_status(engine_status: Any | None, counts: dict[str, int], last_pull: s
     )
 
 
+class SerialSession:
+    """A StationSession whose methods run one at a time. Flet runs event handlers on a thread pool,
+    so two quick presses (four checklist answers in a row) would otherwise race inside the session,
+    which is not thread-safe, and one answer would be lost."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+        self._lock = threading.RLock()
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._session, name)
+        if not callable(attr):
+            return attr
+
+        def serial(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attr(*args, **kwargs)
+
+        return serial
+
+
 @dataclass
 class Station:
     """One station process: settings, store, and (when an ERP is configured) the sync engine.
@@ -130,30 +152,6 @@ class Station:
             return self.engine.add_listener(lambda *_: callback())
         return lambda: None
 
-    # --- people -------------------------------------------------------------------------------
-    def find_person(self, badge: str) -> dict[str, Any] | str:
-        """The active person with this badge, or what to tell the worker."""
-        badge = badge.strip()
-        person = self.store.person(badge)
-        if person is None:
-            if self.store.is_empty():
-                return "This station has no data from the ERP yet: connect it in Settings, then sync"
-            return f"Badge {badge} is not known at this station"
-        if not person.get("active", True):
-            return f"Badge {badge} is not active: see your supervisor"
-        return dict(person)
-
-    def check_pin(self, badge: str, pin: str) -> dict[str, Any] | str:
-        """The person when the PIN matches their badge, else what to tell them (never the PIN)."""
-        from app.workflows.pins import verify_pin
-
-        found = self.find_person(badge)
-        if isinstance(found, str):
-            return found
-        if not verify_pin(pin, found.get("pin_hash", "")):
-            return "Wrong PIN: try again"
-        return found
-
     # --- work waiting -------------------------------------------------------------------------
     def work_counts(self) -> dict[str, int]:
         """How much work waits for each job screen, from the reference cache."""
@@ -176,13 +174,13 @@ class Station:
         return None
 
     # --- sessions -----------------------------------------------------------------------------
-    def open_session(self, person: dict[str, Any]) -> Any:
-        """The workflows' session for this person (None until the workflows provide one)."""
-        try:
-            from app.workflows import StationSession  # type: ignore[attr-defined]
-        except ImportError:
-            return None
-        return StationSession(self.store, self.station_id, person=person, rules=self.rules)
+    def new_session(self) -> Any:
+        """A workflows session (app.workflows.station.StationSession) for one tab or window."""
+        from app.workflows.station import StationSession, rules_for
+
+        if self.rules is None:
+            self.rules = rules_for(self.settings.data_dir)
+        return SerialSession(StationSession(self.store, self.station_id, rules=self.rules))
 
     # --- settings -----------------------------------------------------------------------------
     def test_connection(self, erp: Any) -> tuple[bool, str]:
@@ -231,16 +229,18 @@ class Station:
             return f"Cameras could not be listed: {exc}"
         return found or "No camera found: photos are added from files"
 
-    def photo_url(self, sha256: str) -> str | None:
-        """A ``data:`` URL of a stored photo for an Image control (None when the file is missing)."""
-        import base64
-
+    def photo(self, sha256: str) -> bytes | None:
+        """A stored photo's bytes for an Image control (None when the file is missing)."""
         try:
-            data = self.store.photo_bytes(sha256)
+            return self.store.photo_bytes(sha256)
         except Exception:
             return None
-        mime = (self.store.photo_mime(sha256) if hasattr(self.store, "photo_mime") else None) or "image/jpeg"
-        return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+    def camera_note(self) -> str:
+        cams = self.cameras()
+        if isinstance(cams, str):
+            return cams
+        return "Camera: " + ", ".join(cams)
 
     def close(self) -> None:
         """Stop the sync engine (after the exchange in progress) and close the store."""

@@ -127,7 +127,7 @@ def FeedbackBanner(feedback: Feedback | None) -> ft.Control:
 
 
 def big_button(
-    label: str,
+    text: str,
     on_click: Callable[..., Any] | None,
     *,
     icon: ft.IconData | None = None,
@@ -136,8 +136,10 @@ def big_button(
     disabled: bool = False,
     tooltip: str | None = None,
     key: str | None = None,
+    label: str | None = None,
 ) -> ft.Control:
-    """A button at least :data:`theme.TARGET` pixels high whose accessible name is its label."""
+    """A button at least :data:`theme.TARGET` pixels high whose accessible name is its text, or
+    ``label`` when the text alone is ambiguous (a "Yes" under each checklist question)."""
     style = ft.ButtonStyle(
         padding=ft.Padding.symmetric(horizontal=20, vertical=12),
         text_style=ft.TextStyle(size=theme.TEXT, weight=ft.FontWeight.W_600),
@@ -147,17 +149,26 @@ def big_button(
     kwargs: dict[str, Any] = {}
     if danger and primary:
         kwargs["bgcolor"] = theme.REFUSED
-    return kind(
-        content=label,
+    button = kind(
+        content=text,
         icon=icon,
         on_click=on_click,
         disabled=disabled,
         style=style,
         height=theme.TARGET,
         tooltip=tooltip,
-        key=key,
+        key=None if label else key,
         **kwargs,
     )
+    if label:
+        return ft.Semantics(label=label, button=True, content=button, key=key)
+    return button
+
+
+def bind(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    """A click handler calling ``fn(*args)``. Flet passes the event to a handler that takes any
+    parameter, so ``lambda x=x: ...`` would receive the event instead of ``x``."""
+    return lambda: fn(*args)
 
 
 def button_row(buttons: Sequence[ft.Control]) -> ft.Control:
@@ -236,15 +247,19 @@ def Frame(
 
 def sign_out(model: StationModel) -> None:
     session = model.session
-    if session is not None and hasattr(session, "sign_out"):
-        session.sign_out()
-    model.session = None
+    if session is not None:
+        model.show(session.sign_out())
     model.person = None
-    model.go("signin")
+    model.screen = "signin"
 
 
-def sign_in(model: StationModel, person: dict[str, Any]) -> None:
-    model.person = person
-    model.session = model.station.open_session(person)
-    model.say("good", f"Signed in as {person['name']}")
-    model.screen = "home"
+def sign_in(model: StationModel, badge: str, pin: str) -> bool:
+    """Sign in through the workflows' session; True when it worked (the banner says either way)."""
+    session = model.session or model.station.new_session()
+    outcome = session.sign_in(badge, pin)
+    model.session = session
+    if not model.show(outcome):
+        return False
+    model.person = dict(session.signed_in)
+    model.screen = session.task or "home"  # a resumed draft opens its job at once
+    return True

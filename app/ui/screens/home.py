@@ -43,7 +43,7 @@ def Home(model: StationModel) -> ft.Control:
                         ft.Text(subtitle, size=15),
                     ],
                 ),
-                on_click=lambda: model.go(screen),
+                on_click=lambda: model.open(screen),
                 height=96,
                 style=ft.ButtonStyle(shape=ft.RoundedRectangleBorder(radius=10),
                                      padding=ft.Padding.symmetric(horizontal=16, vertical=10)),
@@ -53,9 +53,9 @@ def Home(model: StationModel) -> ft.Control:
 
     def on_scan(text: str) -> None:
         target = model.station.job_for_scan(text)
-        if isinstance(target, str) and target in SCREEN_TITLES and target in model.screens():
-            model.pending_scan = text
-            model.go(target)  # type: ignore[arg-type]
+        if isinstance(target, str) and target in model.screens():
+            if model.open(target):  # type: ignore[arg-type]
+                model.show(model.session.scan(text))
         else:
             model.say("refused", f"{text} is not a return or an order you can work on here")
 

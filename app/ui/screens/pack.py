@@ -1,13 +1,13 @@
-"""Pack: waiting for the workflows' session API."""
+"""Pack: the pack job, rendered from the workflows' task view (see screens/task.py)."""
 
 from __future__ import annotations
 
 import flet as ft
 
 from app.ui.model import StationModel
-from app.ui.widgets import Frame, muted
+from app.ui.screens.task import TaskScreen
 
 
 @ft.component
 def Pack(model: StationModel) -> ft.Control:
-    return Frame(model, [muted("Coming with the workflows")], on_scan=lambda text: model.say("info", text))
+    return TaskScreen(model, "pack")

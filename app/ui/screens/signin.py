@@ -14,19 +14,16 @@ def SignIn(model: StationModel) -> ft.Control:
     badge, set_badge = ft.use_state("")
 
     def take_badge(text: str) -> None:
-        found = model.station.find_person(text)
-        if isinstance(found, str):
-            model.say("refused", found)
+        if model.station.store.is_empty():
+            model.say("refused", "This station has no data from the ERP yet: "
+                      "connect it in Settings, then sync")
             return
-        set_badge(found["badge"])
-        model.say("info", f"Hello {found['name']}: enter your PIN")
+        set_badge(text.strip())
+        model.say("info", "Now type your PIN and press Enter")
 
     def take_pin(pin: str) -> None:
-        found = model.station.check_pin(badge, pin)
-        if isinstance(found, str):
-            model.say("refused", found)
-            return
-        sign_in(model, found)
+        if not sign_in(model, badge, pin):
+            set_badge("")
 
     def restart() -> None:
         set_badge("")

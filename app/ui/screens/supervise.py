@@ -13,7 +13,7 @@ import flet as ft
 from app.ui import theme
 from app.ui.model import StationModel
 from app.ui.station import age
-from app.ui.widgets import Frame, big_button, button_row, muted, section
+from app.ui.widgets import Frame, big_button, bind, button_row, muted, section
 
 OUTBOX_STATES = ("failed", "conflict", "pending", "sending")
 
@@ -106,10 +106,8 @@ def Supervise(model: StationModel) -> ft.Control:
 
     def decide(request_id: str, decision: str) -> None:
         session = model.session
-        if session is None or not hasattr(session, "decide_approval"):
-            model.say("refused", "Approvals cannot be decided at this station yet")
-            return
-        outcome = session.decide_approval(request_id, decision, note=reason.strip() or None)
+        method = session.approve if decision == "approve" else session.refuse
+        outcome = method(request_id, note=reason.strip())
         model.show(outcome)
         set_reason("")
         station.request_sync()
@@ -150,10 +148,10 @@ def Supervise(model: StationModel) -> ft.Control:
                 actions: list[ft.Control] = []
                 if state in ("failed", "conflict"):
                     actions = [
-                        big_button("Retry", lambda op_id=row["id"]: retry(op_id), icon=ft.Icons.REPLAY,
+                        big_button("Retry", bind(retry, row["id"]), icon=ft.Icons.REPLAY,
                                    key=f"retry-{row['id']}"),
-                        big_button("Edit", lambda r=row: start_edit(r), icon=ft.Icons.EDIT),
-                        big_button("Cancel operation", lambda op_id=row["id"]: cancel(op_id),
+                        big_button("Edit", bind(start_edit, row), icon=ft.Icons.EDIT),
+                        big_button("Cancel operation", bind(cancel, row["id"]),
                                    icon=ft.Icons.DELETE_FOREVER),
                     ]
                 detail = f"{op.get('user', '')} · {age(_age_s(row.get('created_at')))} ago"
@@ -172,43 +170,49 @@ def Supervise(model: StationModel) -> ft.Control:
         return out
 
     def approvals_view() -> list[ft.Control]:
-        pending = sorted(store.approvals("pending"), key=lambda a: a.get("requested_at") or "")
+        view = model.session.view() if model.session is not None else None
+        pending = list(view.approvals) if view is not None and view.kind == "supervise" else []
         out: list[ft.Control] = [
-            ft.TextField(label="Reason", value=reason, on_change=lambda e: set_reason(e.control.value),
-                         text_size=theme.TEXT, hint_text="a note for your decision (optional)"),
+            ft.TextField(label="Note", value=reason, on_change=lambda e: set_reason(e.control.value),
+                         text_size=theme.TEXT, hint_text="why (needed to refuse)"),
         ]
         for approval in pending:
-            value = f"{approval['value']:.2f}" if approval.get("value") is not None else "-"
-            detail = (f"{approval['reason']} · value {value} · rule {approval.get('rule_id') or '-'} · "
-                      f"asked by {approval['requested_by']} at {approval['station']} · "
-                      f"{age(_age_s(approval.get('requested_at')))} ago")
+            value = f"{approval.value:.2f}" if approval.value is not None else "-"
+            detail = (f"{approval.reason} · value {value} · rule {approval.rule_id or '-'} · "
+                      f"asked by {approval.requested_by} at {approval.station} · "
+                      f"{age(_age_s(approval.requested_at))} ago"
+                      + ("" if approval.synced else " · not yet sent to the ERP"))
             photos = [
-                ft.Image(src=station.photo_url(sha), width=96, height=96, fit=ft.BoxFit.COVER,
-                         semantics_label=f"evidence photo {i + 1}")
-                for i, sha in enumerate(approval.get("evidence") or [])
-                if station.photo_url(sha)
+                ft.Image(src=url, width=96, height=96, fit=ft.BoxFit.COVER,
+                         semantics_label=f"evidence photo {i + 1}", key=sha)
+                for i, sha in enumerate(approval.evidence)
+                if (url := station.photo(sha))
             ]
-            mine = approval["requested_by"] == who
             actions = [
-                big_button("Approve", lambda rid=approval["request_id"]: decide(rid, "approve"),
-                           icon=ft.Icons.CHECK, primary=True, disabled=mine),
-                big_button("Refuse", lambda rid=approval["request_id"]: decide(rid, "refuse"),
-                           icon=ft.Icons.CLOSE, disabled=mine),
+                big_button("Approve", bind(decide, approval.request_id, "approve"),
+                           icon=ft.Icons.CHECK, primary=True, disabled=not approval.can_decide),
+                big_button("Refuse", bind(decide, approval.request_id, "refuse"),
+                           icon=ft.Icons.CLOSE, disabled=not approval.can_decide),
             ]
-            out.append(ft.Column(key=approval["request_id"], controls=[
-                _row(f"a-{approval['request_id']}", approval["summary"], detail, actions=actions),
+            out.append(ft.Column(key=approval.request_id, controls=[
+                _row(f"a-{approval.request_id}", approval.summary, detail, actions=actions),
                 *([ft.Row(photos, wrap=True)] if photos else []),
-                *([muted("You asked for this one: another supervisor decides")] if mine else []),
+                *([muted(approval.why_not)] if approval.why_not else []),
             ]))
-        return out or [muted("No approvals waiting")]
+        return out if pending else [*out, muted("No approvals waiting")]
 
     tabs = button_row([
         big_button("Queues", lambda: set_tab("queues"), primary=tab == "queues"),
         big_button(f"Outbox ({model.status.failures if model.status else 0} need attention)",
                    lambda: set_tab("outbox"), primary=tab == "outbox"),
-        big_button(f"Approvals ({len(store.approvals('pending'))})", lambda: set_tab("approvals"),
+        big_button(f"Approvals ({_pending_count(model)})", lambda: set_tab("approvals"),
                    primary=tab == "approvals"),
         big_button("Refresh", refresh, icon=ft.Icons.REFRESH),
     ])
     content = {"queues": queues, "outbox": outbox_view, "approvals": approvals_view}[tab]()
     return Frame(model, [tabs, *content], keep_focus=False)
+
+
+def _pending_count(model: StationModel) -> int:
+    view = model.session.view() if model.session is not None else None
+    return len(view.approvals) if view is not None and view.kind == "supervise" else 0

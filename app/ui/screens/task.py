@@ -1,0 +1,266 @@
+"""The screen of a job in progress (receive, inspect, pack): it renders the workflows' TaskView and
+hands every scan and button press to the session. It computes nothing itself: expected/scanned
+counts, refusals, the disposition and whether it may be confirmed all come from the view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import flet as ft
+
+from app.ui import theme
+from app.ui.model import StationModel
+from app.ui.widgets import Frame, big_button, bind, button_row, muted, section
+
+GRADE_LABELS = {"A": "like new", "B": "good", "C": "fair", "D": "damaged", "F": "unsaleable"}
+LINE_STYLE = {
+    # receive
+    "matched": (theme.GOOD, ft.Icons.CHECK_CIRCLE),
+    "partial": (theme.WARN, ft.Icons.TIMELAPSE),
+    "missing": (theme.MUTED, ft.Icons.RADIO_BUTTON_UNCHECKED),
+    # pack
+    "packed": (theme.GOOD, ft.Icons.CHECK_CIRCLE),
+    "open": (theme.MUTED, ft.Icons.RADIO_BUTTON_UNCHECKED),
+    # inspect
+    "inspected": (theme.GOOD, ft.Icons.CHECK_CIRCLE),
+    "waiting": (theme.MUTED, ft.Icons.RADIO_BUTTON_UNCHECKED),
+}
+
+
+def _count(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def line_row(line: Any) -> ft.Control:
+    colour, icon = LINE_STYLE.get(line.outcome, (theme.MUTED, ft.Icons.CIRCLE_OUTLINED))
+    counts = f"{_count(line.scanned)} of {_count(line.expected)}"
+    detail = [line.sku]
+    if line.lot:
+        detail.append(f"lot {line.lot}")
+    if line.lots_scanned:
+        detail.append("scanned " + ", ".join(line.lots_scanned))
+    if line.message and line.message not in (counts, line.outcome):
+        detail.append(line.message)
+    return ft.Container(
+        key=line.key,
+        border=ft.Border.all(2 if line.outcome in ("matched", "packed", "inspected") else 1, colour),
+        border_radius=8,
+        padding=10,
+        content=ft.Row(
+            spacing=10,
+            controls=[
+                ft.Icon(icon, color=colour, size=30),
+                ft.Column(
+                    expand=True,
+                    spacing=2,
+                    controls=[
+                        ft.Text(line.product, size=theme.TEXT, weight=ft.FontWeight.W_600),
+                        ft.Text(" · ".join(detail), size=15, color=theme.MUTED),
+                    ],
+                ),
+                ft.Text(counts, size=22, weight=ft.FontWeight.BOLD, color=colour),
+            ],
+        ),
+    )
+
+
+def extra_row(extra: Any) -> ft.Control:
+    return ft.Container(
+        key=extra.key,
+        border=ft.Border.all(2, theme.REFUSED),
+        bgcolor=theme.REFUSED_BG,
+        border_radius=8,
+        padding=10,
+        content=ft.Row(
+            spacing=10,
+            controls=[
+                ft.Icon(ft.Icons.REPORT, color=theme.REFUSED, size=30),
+                ft.Column(
+                    expand=True,
+                    spacing=2,
+                    controls=[
+                        ft.Text(extra.product or extra.barcode, size=theme.TEXT, weight=ft.FontWeight.W_600,
+                                color=theme.REFUSED),
+                        ft.Text(extra.message, size=15, color=theme.REFUSED),
+                    ],
+                ),
+            ],
+        ),
+    )
+
+
+def check_control(check: Any, answer: Callable[[str, Any], None]) -> ft.Control:
+    """One checklist question: yes/no or choice buttons (the chosen one filled), or a days field."""
+    if check.kind == "days":
+        return ft.Column(spacing=4, key=check.name, controls=[
+            ft.Text(check.question, size=16),
+            ft.TextField(
+                label=check.question,
+                value="" if check.answer is None else str(check.answer),
+                keyboard_type=ft.KeyboardType.NUMBER,
+                on_submit=lambda e: answer(check.name, e.control.value),
+                on_blur=lambda e: answer(check.name, e.control.value) if e.control.value else None,
+                width=200,
+                text_size=theme.TEXT,
+            ),
+        ])
+    options: list[tuple[str, Any]] = (
+        [("Yes", True), ("No", False)] if check.kind == "yes_no" else [(c, c) for c in check.choices]
+    )
+    buttons = [
+        big_button(
+            f"{label}",
+            bind(answer, check.name, value),
+            primary=check.answer == value,
+            label=f"{check.question}: {label}",
+            key=f"{check.name}-{label}",
+        )
+        for label, value in options
+    ]
+    derived = " (from the scan)" if check.derived else ""
+    return ft.Column(spacing=4, key=check.name, controls=[
+        ft.Text(check.question + derived, size=16),
+        button_row(buttons),
+    ])
+
+
+def _call(session: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    method = getattr(session, name, None)
+    if method is None:
+        from app.workflows.results import Refusal
+
+        return Refusal("not_available", f"This station cannot {name.replace('_', ' ')} yet")
+    return method(*args, **kwargs)
+
+
+@ft.component
+def TaskScreen(model: StationModel, kind: str) -> ft.Control:
+    station = model.station
+    session = model.session
+    _version, set_version = ft.use_state(0)
+    reason, set_reason = ft.use_state("")
+    if session is None:
+        return Frame(model, [muted("Sign in again: this station lost your session")])
+
+    view = session.view()
+    if view is None or view.kind != kind:
+        return Frame(model, [muted("No job open here: go Home and choose one")], title=kind.capitalize())
+
+    def done(outcome: Any) -> Any:
+        if outcome is not None:
+            model.show(outcome)
+        set_version(_version + 1)
+        return outcome
+
+    def on_scan(text: str) -> None:
+        done(_call(session, "scan", text))
+        model.refresh_status()
+
+    def confirm() -> None:
+        outcome = _call(session, "confirm", reason=reason.strip() or None)
+        done(outcome)
+        if getattr(outcome, "ok", False):
+            set_reason("")
+            station.request_sync()
+            model.refresh_status()
+
+    def answer(name: str, value: Any) -> None:
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value.strip())
+        done(_call(session, "check", {name: value}))
+
+    async def add_photo() -> None:
+        files = await ft.FilePicker().pick_files(
+            dialog_title="Photos of the item", allowed_extensions=["jpg", "jpeg", "png"],
+            allow_multiple=True, with_data=True,
+        )
+        for picked in files or []:
+            if picked.bytes:
+                mime = "image/png" if picked.name.lower().endswith(".png") else "image/jpeg"
+                done(_call(session, "photo", picked.bytes, mime=mime))
+
+    body: list[ft.Control] = []
+    if view.subject:
+        body.append(ft.Text(view.subject, size=20, weight=ft.FontWeight.BOLD))
+    body.append(ft.Text(view.prompt, size=theme.TEXT, color=theme.INFO))
+    if view.lines:
+        body.append(section("Items", [line_row(line) for line in view.lines]))
+    if view.extras:
+        body.append(section("Not expected", [extra_row(extra) for extra in view.extras]))
+    unit = view.unit
+    if unit is not None:
+        body.extend(unit_controls(unit, station, session, done, answer, add_photo))
+    if view.approvals:
+        body.append(section("Approvals", [
+            ft.Text(f"{a.summary}: {a.state}" + ("" if a.synced else " (not yet sent)"), size=16,
+                    key=a.request_id)
+            for a in view.approvals
+        ]))
+    if view.finished:
+        body.append(section("Done here", [muted(text) for text in view.finished]))
+    if view.kind != "idle" and (view.lines or view.unit is not None):
+        controls: list[ft.Control] = []
+        if view.confirm_needs_reason:
+            controls.append(ft.TextField(label="Reason", value=reason, text_size=theme.TEXT,
+                                         hint_text="why it is confirmed incomplete",
+                                         on_change=lambda e: set_reason(e.control.value)))
+        controls.append(button_row([
+            big_button(view.confirm_label, confirm, icon=ft.Icons.DONE_ALL, primary=True,
+                       disabled=not view.can_confirm and not view.confirm_needs_reason),
+            big_button("Undo last scan", lambda: done(_call(session, "undo")), icon=ft.Icons.UNDO),
+            big_button("Cancel job", lambda: done(_call(session, "cancel")), icon=ft.Icons.DELETE_SWEEP),
+        ]))
+        body.append(ft.Column(controls, spacing=10))
+    return Frame(model, body, on_scan=on_scan, scan_label="Scan", title=view.title,
+                 keep_focus=not view.confirm_needs_reason and not _has_days(unit))
+
+
+def _has_days(unit: Any) -> bool:
+    return unit is not None and any(c.kind == "days" for c in unit.checklist)
+
+
+def unit_controls(unit: Any, station: Any, session: Any, done: Callable[[Any], Any],
+                  answer: Callable[[str, Any], None], add_photo: Callable[[], Any]) -> list[ft.Control]:
+    """The inspect part: the unit, its photos, grade buttons, the checklist, the rules' decision."""
+    facts = [unit.sku, unit.family, f"value {unit.unit_value:.2f}"]
+    if unit.lot:
+        facts.append(f"lot {unit.lot}")
+    if unit.serial:
+        facts.append(f"serial {unit.serial}")
+    if unit.expiry:
+        facts.append(f"expires {unit.expiry}")
+    photos = [
+        ft.Image(src=url, width=88, height=88, fit=ft.BoxFit.COVER, border_radius=6,
+                 semantics_label=f"photo {i + 1}", key=sha)
+        for i, sha in enumerate(unit.photos)
+        if (url := station.photo(sha))
+    ]
+    grades = [
+        big_button(f"{grade} {GRADE_LABELS.get(grade, '')}".strip(),
+                   bind(lambda g: done(_call(session, "grade", g)), grade),
+                   primary=unit.grade == grade, key=f"grade-{grade}")
+        for grade in GRADE_LABELS
+    ]
+    out: list[ft.Control] = [
+        section(unit.product, [muted(" · ".join(facts))]),
+        section(f"Photos: {len(unit.photos)} of {unit.photos_required} needed", [
+            ft.Row(photos, wrap=True, spacing=8) if photos else muted("No photo yet"),
+            button_row([big_button("Add photo", add_photo, icon=ft.Icons.ADD_A_PHOTO)]),
+            muted(station.camera_note()),
+        ]),
+        section("Grade", [button_row(grades)]),
+    ]
+    if unit.checklist:
+        out.append(section("Checklist", [check_control(check, answer) for check in unit.checklist]))
+    decision = unit.decision
+    if decision is not None:
+        colour = theme.WARN if decision.approval_required else theme.GOOD
+        lines = [ft.Text(decision.describe(), size=theme.TEXT, color=colour, weight=ft.FontWeight.W_600)]
+        if decision.approval_required:
+            lines.append(ft.Text("Needs supervisor approval: " + "; ".join(decision.approval_reasons),
+                                 size=16, color=theme.WARN))
+        out.append(section("Disposition", lines))
+    if unit.still_needed:
+        out.append(muted("Still needed: " + "; ".join(unit.still_needed)))
+    return out

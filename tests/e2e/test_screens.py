@@ -1,0 +1,261 @@
+"""Each screen in headless Chromium, driven as a worker drives it: a keyboard-wedge scanner types
+into the focused scan field, buttons are found by their accessible names. The store holds the
+demo's reference data; the round trip to the real ERP is in test_roles_erp.py."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from PIL import Image
+
+from sync import outbox
+from sync.erp.tryton.demo import plan
+from tests.e2e.demo_store import return_spec
+from tests.fixtures.browser import DESKTOP, HANDHELD
+
+pytestmark = pytest.mark.browser
+
+DEMO = plan()
+
+
+def sign_in(page, badge: str, pin: str) -> None:
+    page.field("Badge").wait_for(timeout=30_000)
+    page.scan(badge)
+    page.field("PIN").wait_for(timeout=10_000)
+    page.scan(pin)
+
+
+def barcode(code: str) -> str:
+    return DEMO.product(code).barcode
+
+
+def both_sizes(page, name: str) -> None:
+    """Screenshot at the desk and at the handheld size (then back to the desk)."""
+    page.screenshot(name)
+    page.resize(HANDHELD)
+    page.screenshot(name)
+    page.resize(DESKTOP)
+
+
+def jpeg(colour: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), colour).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def mark_received(store, rma: str) -> None:
+    """What the next pull brings after the ERP applied the receipt."""
+    ret = store.find_return(rma)
+    store.upsert_reference("returns", [{**ret, "state": "received"}])
+
+
+def test_receiver_receives_a_complete_return(serve_station, open_station):
+    served = serve_station()
+    page = open_station(served.url, DESKTOP)
+    both_sizes(page, "signin")
+    sign_in(page, "U-RECV-1", "1111")
+    page.see("Hello Rosa Diaz")
+    both_sizes(page, "home-receiver")
+    page.press("Receive")
+    page.see("Scan the parcel")
+    spec = return_spec(DEMO, "RMA-000101")
+    page.scan(spec.rma)
+    page.see(spec.customer)
+    for line in spec.box:
+        page.scan(barcode(line.product))
+    page.see("All expected items scanned")
+    both_sizes(page, "receive")
+    page.press("Confirm receipt")
+    page.see("RMA-000101 received")
+    page.see("Saved at this station")
+    ops = served.station.store.operations()
+    assert [op["type"] for op in ops] == ["receive_return"]
+    assert ops[0]["operation"]["payload"]["rma"] == spec.rma
+    assert ops[0]["operation"]["user"] == "U-RECV-1"
+
+
+def test_receiver_sees_a_wrong_item_in_red_and_cannot_confirm_without_a_reason(serve_station, open_station):
+    served = serve_station()
+    page = open_station(served.url, DESKTOP)
+    sign_in(page, "U-RECV-1", "1111")
+    page.press("Receive")
+    page.see("Scan the parcel")
+    page.scan("RMA-999999")
+    page.see(re.compile("RMA-999999"))
+    spec = return_spec(DEMO, "RMA-000104")  # the box holds the wrong size
+    page.scan(spec.rma)
+    page.see(spec.customer)
+    for line in spec.box:
+        page.scan(barcode(line.product))
+    page.see("Not expected")
+    page.see(re.compile("not on this return"))
+    both_sizes(page, "receive-refusal")
+    page.press("Confirm partial receipt")
+    page.see(re.compile("reason", re.I))
+    assert served.station.store.operations() == []
+
+
+def test_wrong_pin_is_refused_and_nothing_opens(serve_station, open_station):
+    served = serve_station()
+    page = open_station(served.url, HANDHELD)
+    sign_in(page, "U-RECV-1", "0000")
+    page.see("badge or PIN not recognised")
+    page.screenshot("signin-refusal")
+    assert page.field("Badge").count() == 1
+    assert served.station.store.operations() == []
+
+
+def test_a_reload_loses_nothing_the_job_resumes_after_sign_in(serve_station, open_station):
+    served = serve_station()
+    page = open_station(served.url, DESKTOP)
+    sign_in(page, "U-RECV-1", "1111")
+    page.press("Receive")
+    page.see("Scan the parcel")
+    spec = return_spec(DEMO, "RMA-000110")  # two lines expected
+    page.scan(spec.rma)
+    page.scan(barcode(spec.lines[0].product))
+    page.see("1 of 1")
+    page.reload()  # the tab's session survives a reload
+    page.see("1 of 1")
+    page.see("0 of 1")
+    crashed = open_station(served.url, DESKTOP)  # a new tab, as after a browser crash
+    sign_in(crashed, "U-RECV-1", "1111")
+    crashed.see("Resumed your")
+    crashed.see("1 of 1")
+    crashed.see("0 of 1")
+
+
+def test_inspector_grades_with_photos_and_gets_the_rules_disposition(serve_station, open_station, tmp_path):
+    served = serve_station()
+    spec = return_spec(DEMO, "RMA-000101")
+    mark_received(served.station.store, spec.rma)
+    photos = []
+    for i, colour in enumerate(("navy", "teal")):
+        path = tmp_path / f"photo{i}.jpg"
+        path.write_bytes(jpeg(colour))
+        photos.append(str(path))
+    page = open_station(served.url, DESKTOP)
+    sign_in(page, "U-INSP-1", "2222")
+    page.press("Inspect")
+    page.see("Scan a received return")
+    page.scan(spec.rma)
+    page.see("waiting for inspection")
+    tee = spec.lines[0].product
+    page.scan(barcode(tee))
+    page.see(re.compile("take 2 photo"))
+    with page.page.expect_file_chooser() as chooser:
+        page.press("Add photo")
+    chooser.value.set_files(photos)
+    page.see("Photos: 2 of 2 needed")
+    page.press(re.compile("^A like new"))
+    for question, answer in (("Tags attached?", "Yes"), ("Signs of wear?", "No"), ("Stains?", "No"),
+                             ("Odour?", "No")):
+        page.press(f"{question}: {answer}")
+    page.see(re.compile("rule "))
+    both_sizes(page, "inspect")
+    page.press("Confirm")
+    page.see("Saved at this station")
+    ops = served.station.store.operations()
+    types = [op["type"] for op in ops]
+    assert types.count("upload_photo") == 2 and "inspect_item" in types
+    inspected = next(op["operation"]["payload"] for op in ops if op["type"] == "inspect_item")
+    assert inspected["grade"] == "A" and len(inspected["photos"]) == 2 and inspected["rule_id"]
+
+
+def test_inspector_is_refused_an_item_that_is_not_in_the_return(serve_station, open_station):
+    served = serve_station()
+    spec = return_spec(DEMO, "RMA-000101")
+    mark_received(served.station.store, spec.rma)
+    page = open_station(served.url, DESKTOP)
+    sign_in(page, "U-INSP-1", "2222")
+    page.press("Inspect")
+    page.see("Scan a received return")
+    page.scan(spec.rma)
+    page.scan(barcode("ELE-HEADPH-NC"))
+    page.see(re.compile("not in this return"))
+    both_sizes(page, "inspect-refusal")
+    assert served.station.store.operations() == []
+
+
+def plain_order():
+    """An order without lot- or serial-tracked items."""
+    return next(o for o in DEMO.orders if all(DEMO.product(ln.product).tracking == "none" for ln in o.lines))
+
+
+def test_packer_packs_an_order_and_confirms_it(serve_station, open_station):
+    served = serve_station()
+    target = plain_order()
+    page = open_station(served.url, DESKTOP)
+    sign_in(page, "U-PACK-1", "3333")
+    page.press("Pack")
+    page.see("Scan the pick list")
+    page.scan(target.reference)
+    page.see(target.customer)
+    for line in target.lines:
+        for _ in range(line.quantity):
+            page.scan(barcode(line.product))
+    both_sizes(page, "pack")
+    page.press("Confirm")
+    page.see("packed and confirmed")
+    ops = served.station.store.operations()
+    assert [op["type"] for op in ops] == ["confirm_pack"]
+
+
+def test_packer_is_refused_an_item_the_order_does_not_hold(serve_station, open_station):
+    served = serve_station()
+    target = plain_order()
+    foreign = next(p for p in DEMO.products
+                   if p.tracking == "none" and p.code not in {ln.product for ln in target.lines})
+    page = open_station(served.url, HANDHELD)
+    sign_in(page, "U-PACK-1", "3333")
+    page.press("Pack")
+    page.see("Scan the pick list")
+    page.scan(target.reference)
+    page.scan(foreign.barcode)
+    page.see(re.compile(foreign.name.split(",")[0]))
+    page.screenshot("pack-refusal")
+    assert served.station.store.operations() == []
+
+
+def test_supervisor_sends_a_failed_operation_again(serve_station, open_station):
+    served = serve_station()
+    store = served.station.store
+    page = open_station(served.url, DESKTOP)
+    sign_in(page, "U-RECV-1", "1111")
+    page.press("Receive")
+    page.see("Scan the parcel")
+    spec = return_spec(DEMO, "RMA-000101")
+    page.scan(spec.rma)
+    for line in spec.box:
+        page.scan(barcode(line.product))
+    page.press("Confirm receipt")
+    page.see("Saved at this station")
+    op_id = store.operations()[0]["id"]
+    outbox.claim(store)
+    outbox.fail(store, op_id, "the ERP refused: return CR00001 is locked")
+    page.press("Sign out")
+    sign_in(page, "U-SUPV-1", "4444")
+    page.press("Supervise")
+    page.see("Received, not inspected")
+    both_sizes(page, "supervise")
+    page.press(re.compile("^Outbox"))
+    page.see("is locked")
+    both_sizes(page, "supervise-outbox")
+    page.press("Retry")
+    page.see("Sent again")
+    assert store.operation(op_id)["state"] == "pending"
+    assert any(entry["what"] == "retry" for entry in store.audit_log())
+
+
+def test_settings_test_connection_says_why_it_failed(serve_station, open_station):
+    served = serve_station(fill=False)
+    page = open_station(served.url, DESKTOP)
+    page.press("Settings")
+    page.field("ERP host").wait_for()
+    page.type_into("Port", "1", enter=False)
+    page.press("Test connection")
+    page.see(re.compile("Cannot reach the ERP"))
+    both_sizes(page, "settings")
+    assert "admin@" not in page.page.content()
