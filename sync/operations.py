@@ -17,13 +17,15 @@ Payloads, version 1 (ERP ids are Tryton record ids as pulled into the reference 
 ``receive_return`` — a return's box was opened and its contents scanned::
 
     {"return_id": 12, "return_number": "CR00012", "rma": "RMA-000123",
-     "lines": [{"move_id": 40, "product_id": 7, "expected": 2, "received": 1,
-                "lots": [{"lot": "L2409A", "quantity": 1}], "serials": []}],
+     "lines": [{"move_id": 40, "product_id": 7, "lot_expected": "L2409A" | null, "expected": 2,
+                "received": 1, "lots": [{"lot": "L2409A", "quantity": 1}], "serials": []}],
      "extra":   [{"barcode": "0950600013435", "product_id": 9 | null, "quantity": 1,
                   "lot": null, "serial": null, "reason": "extra item" | "wrong item" | "wrong lot" | "unknown barcode"}],
      "missing": [{"move_id": 41, "product_id": 8, "quantity": 1}],
      "partial_reason": null | "carrier damaged box, second parcel expected"}
 
+  ``lot_expected`` (added, optional) is the lot or serial the line expected (the one sold): the
+  station keeps it to tell the inspector whether a unit is the one sold; the ERP may ignore it.
   ERP effect: the return's incoming moves get the received quantities and lots (extra known
   products become extra incoming moves; missing quantities are not received); the return goes to
   ``received``. Conflict when the return is no longer ``draft`` (another station received it).

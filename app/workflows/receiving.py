@@ -114,6 +114,7 @@ class Reconciliation:
                 {
                     "move_id": line.move_id,
                     "product_id": line.product_id,
+                    "lot_expected": line.lot_expected,
                     "expected": line.expected,
                     "received": line.received,
                     "lots": [{"lot": k, "quantity": v} for k, v in lots.items()],

@@ -550,6 +550,18 @@ class InspectTask(Task):
         )
 
     def _sold(self, ret: Return, product_id: int) -> str | None:
+        """The lot (or serial) sold for ``product_id``, when the station can know it: from its own
+        receipt, or from the return's lines while they are still the expected ones (draft). Once
+        another station received it, the ERP's lines hold what came back, not what was sold."""
+        receipt = self._receipt_here(ret["id"])
+        if receipt is not None:
+            lines = [ln for ln in receipt["payload"]["lines"] if "lot_expected" in ln]
+            return next(
+                (ln["lot_expected"] for ln in lines if ln["product_id"] == product_id and ln["lot_expected"]),
+                None,
+            )
+        if ret["state"] != "draft":
+            return None
         return next(
             (ln.get("lot") for ln in ret["lines"] if ln["product_id"] == product_id and ln.get("lot")), None
         )
