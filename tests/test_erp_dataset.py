@@ -75,7 +75,10 @@ def test_at_least_fifteen_draft_returns_with_rma_reason_and_expected_lines(demo_
     assert {r["state"] for r in returns} == {"draft"}
     assert all(r["reference"].startswith("RMA-") and len(r["reference"]) == 10 for r in returns)
     assert all(r["return_reason"] and r["tracking_number"] and r["incoming_moves"] for r in returns)
-    assert all(r["returned_sale."]["number"].startswith("SO-") for r in returns)
+    by_rma = {r.rma: r for r in demo_db.demo.returns}
+    assert {(r["reference"], r["returned_sale."]["number"]) for r in returns} == {
+        (spec.rma, spec.order) for spec in by_rma.values()
+    }
 
 
 def test_lot_and_serial_returns_carry_the_lot_sold(demo_db):
@@ -117,7 +120,9 @@ def test_at_least_eight_orders_ready_to_pack_one_with_a_lot(demo_db):
         ["number", "station_order", "inventory_moves"],
     )
     assert len(shipments) >= 8
-    assert all(s["station_order"].startswith("SO-") for s in shipments)
+    assert {(s["number"], s["station_order"]) for s in shipments} == {
+        (o.shipment, o.order) for o in demo_db.demo.orders
+    }
     moves = search_read(
         demo_db,
         "stock.move",

@@ -19,8 +19,10 @@ Notable records (with the default seed):
     RMA-000113 wrong lot    — a health item from another lot of the same product
     RMA-000116 wrong serial — an electronics item with another serial number of the same product
   Returns with lot-tracked lines: RMA-000103, -000108, -000113; with serials: -000105, -000111, -000116.
-- 10 outgoing shipments, ``assigned`` and ready to pack (orders ``SO-…``); the first one holds a
-  lot-tracked item with its lot set on the move (a long-dated lot).
+- 18 delivered sales SO-1001 … SO-1018 (shipments OUT-1001 …, done), returned by RET-1001 … RET-1018.
+- 10 outgoing shipments OUT-1101 … OUT-1110 (orders SO-1101 … SO-1110), ``assigned`` and ready to
+  pack; OUT-1101 holds a lot-tracked item with its lot set on the move (a long-dated lot), OUT-1104
+  and OUT-1108 an electronics item (any serial in stock will do).
 - Quality controls on the return's ``do`` for "Consumer Electronics" and "Health & Wellness".
 - People (badge / PIN / roles): U-RECV-1 / 1111 receiver, U-INSP-1 / 2222 inspector,
   U-PACK-1 / 3333 packer, U-SUPV-1 / 4444 supervisor, U-LEAD-1 / 5555 receiver + inspector,
@@ -104,7 +106,8 @@ class ReturnSpec:
     tracking: str
     customer: str
     reason: str
-    order: str  # the sale's reference (the sale number is Tryton's)
+    order: str  # the sale's number, e.g. "SO-1001"
+    number: str  # the return shipment's number, e.g. "RET-1001"
     lines: tuple[Line, ...]  # expected
     box: tuple[Line, ...]  # really in the parcel
     mismatch: str | None
@@ -112,7 +115,8 @@ class ReturnSpec:
 
 @dataclass(frozen=True)
 class OrderSpec:
-    reference: str
+    order: str  # the sale's number, e.g. "SO-1101"
+    shipment: str  # the outgoing shipment's number, e.g. "OUT-1101": what the pick list's barcode holds
     customer: str
     lines: tuple[Line, ...]
 
@@ -313,7 +317,15 @@ def plan(seed: int = SEED, today: dt.date | None = None) -> DemoPlan:
         reason = "wrong size" if mismatch == "wrong item" else rng.choice(REASONS)
         demo.returns.append(
             ReturnSpec(
-                rma, tracking, customer, reason, f"WEB-{5001 + index}", tuple(lines), tuple(box), mismatch
+                rma,
+                tracking,
+                customer,
+                reason,
+                f"SO-{1001 + index}",
+                f"RET-{1001 + index}",
+                tuple(lines),
+                tuple(box),
+                mismatch,
             )
         )
 
@@ -328,7 +340,7 @@ def plan(seed: int = SEED, today: dt.date | None = None) -> DemoPlan:
             lines.append(Line(product.code, 1 + (index + len(lines)) % 2))
         if index in (3, 7):
             lines.append(Line(rng.choice(by_family["electronics"]).code, 1))
-        demo.orders.append(OrderSpec(f"WEB-{6001 + index}", customer, tuple(lines)))
+        demo.orders.append(OrderSpec(f"SO-{1101 + index}", f"OUT-{1101 + index}", customer, tuple(lines)))
     return demo
 
 
@@ -596,7 +608,7 @@ class _Writer:
         )
         self.customers = {p.name: p for p in parties}
 
-    def _sale(self, customer: str, reference: str, lines: tuple[Line, ...]):  # type: ignore[no-untyped-def]
+    def _sale(self, customer: str, number: str, lines: tuple[Line, ...]):  # type: ignore[no-untyped-def]
         Sale = self.get("sale.sale")
         party = self.customers[customer]
         sale = Sale(
@@ -604,7 +616,8 @@ class _Writer:
             party=party,
             invoice_address=party.addresses[0],
             shipment_address=party.addresses[0],
-            reference=reference,
+            number=number,
+            reference=f"WEB-{number.removeprefix('SO-')}",
             warehouse=self.warehouse,
             invoice_method="manual",
             shipment_method="order",
@@ -655,11 +668,14 @@ class _Writer:
             sale_lines = spec.lines
             sold.append((spec, self._sale(spec.customer, spec.order, sale_lines)))
         shipments = self._process([s for _, s in sold], [spec.lines for spec, _ in sold])
+        for spec, shipment in zip(self.demo.returns, shipments, strict=True):
+            shipment.number = "OUT-" + spec.order.removeprefix("SO-")
+        Shipment.save(shipments)
         Shipment.pick(shipments)
         Shipment.pack(shipments)
         Shipment.ship(shipments)
         Shipment.do(shipments)
-        Return.create(
+        created = Return.create(
             [
                 {
                     "company": self.company,
@@ -696,7 +712,14 @@ class _Writer:
                 for spec, sale in sold
             ]
         )
+        for spec, shipment in zip(self.demo.returns, created, strict=True):
+            shipment.number = spec.number
+        Return.save(created)
 
     def orders(self) -> None:
-        sales = [self._sale(o.customer, o.reference, o.lines) for o in self.demo.orders]
-        self._process(sales, [o.lines for o in self.demo.orders])
+        Shipment = self.get("stock.shipment.out")
+        sales = [self._sale(o.customer, o.order, o.lines) for o in self.demo.orders]
+        shipments = self._process(sales, [o.lines for o in self.demo.orders])
+        for spec, shipment in zip(self.demo.orders, shipments, strict=True):
+            shipment.number = spec.shipment
+        Shipment.save(shipments)

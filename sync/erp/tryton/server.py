@@ -48,6 +48,8 @@ MODULES = (
     "returns_station",
 )
 READY_PREFIX = "ERP ready on "
+# ``python -m app.cli`` would load app.cli twice (as __main__ too): its CommandError would not be caught.
+STATION = (sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main())")
 
 
 class ErpSetupError(Exception):
@@ -410,9 +412,7 @@ class ErpProcess:
     def _launch(self, timeout: float) -> None:
         env = {**os.environ, "STATION_ERP_PASSWORD": self._password, "PYTHONUNBUFFERED": "1"}
         command = [
-            sys.executable,
-            "-m",
-            "app.cli",
+            *STATION,
             "erp",
             "serve",
             "--data-dir",

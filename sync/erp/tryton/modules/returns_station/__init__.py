@@ -11,7 +11,8 @@ Product  -> ``product.product``
     category      product.product.station_category (name of the template's first product.category)
     barcodes      product.identifier.code where product.identifier.product = id and type = "ean"
                   (GTIN-13 or UPC-A; also reachable as product.product.identifiers)
-    unit_value    product.product.station_unit_value (cost price, else list price; Numeric)
+    unit_value    product.product.station_unit_value (cost price, else list price; Numeric; per
+                  company: the context's "company", else the user's company)
     lot_tracked   product.product.station_tracking == "lot"      (health: lot + expiry)
     serial_tracked product.product.station_tracking == "serial"  (electronics: one lot per unit)
     write_date    max(product.product.write_date, product.template.write_date)
@@ -21,7 +22,7 @@ Lot      -> ``stock.lot``
     recalled (stock.lot.recalled, this module), write_date
 
 Return   -> ``stock.shipment.out.return`` (customer return)
-    id, number    stock.shipment.out.return.id / .number
+    id, number    stock.shipment.out.return.id / .number ("RET-1001" in the demo)
     rma           .reference            (e.g. "RMA-000123", printed as Code 128)
     tracking      .tracking_number      (this module; carrier tracking number, Code 128 on the parcel)
     order         .returned_sale.number (this module; Many2One sale.sale)
@@ -34,7 +35,8 @@ Return   -> ``stock.shipment.out.return`` (customer return)
     write_date    .write_date
 
 Shipment -> ``stock.shipment.out`` (order to pack)
-    id, number, state (.state; the demo's are "assigned")
+    id, number, state (.number "OUT-1101": what the pick list's Code 128 holds; the demo's are
+                  "assigned")
     order         .station_order (this module; the sale number of its outgoing moves' sale lines)
     customer      .customer.rec_name
     lines         .inventory_moves (stock.move, storage zone -> output zone): move_id, product,
@@ -46,13 +48,17 @@ Location -> ``stock.location``
     state         .inventory_state (this module). The demo warehouse "WH":
                   input zone "IN" -> "received", storage zone "STO" -> "sellable",
                   "QUAR" Quarantine -> "quarantine", "REFURB" Refurbishment -> "refurbish",
-                  "RTV" Return to Vendor -> "vendor_return", "SCRAP" Scrap -> "disposed".
-                  The four extra locations are storage locations under the warehouse, outside
-                  the storage zone (so their stock is not sellable). Others: None.
+                  "RTV" Return to Vendor -> "vendor_return" (these three are storage locations
+                  INSIDE the storage zone: Tryton lets a return's inventory moves go only to the
+                  storage zone's children or to a waste location; so Tryton's own warehouse
+                  quantity counts them, a station counts only "sellable" as sellable),
+                  "SCRAP" Scrap -> "disposed" (a lost_found location, the warehouse's waste
+                  location). Others (customer, supplier, output...): None.
 
 Person   -> ``returns.station.person`` (this module)
     badge, name, roles (MultiSelection of receiver/inspector/packer/supervisor), pin_hash
-    (app.workflows.pins format), active, write_date
+    (app.workflows.pins format), active, write_date. Inactive people are hidden from searches
+    unless the context says {"active_test": False} (the demo has one: U-GONE-1).
 
 Quality: ``quality.control`` records are attached to the operation
 ``stock.shipment.out.return:do`` for the product categories that need inspection (see the demo
