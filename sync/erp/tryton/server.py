@@ -323,8 +323,12 @@ def rpc(
     if session:
         headers["Authorization"] = session
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        reply = json.loads(response.read(), object_hook=_tryton_types)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            reply = json.loads(response.read(), object_hook=_tryton_types)
+    except urllib.error.HTTPError as exc:
+        reason = "credentials refused" if exc.code == 401 else exc.reason
+        raise ErpSetupError(f"ERP answered HTTP {exc.code} ({reason}) to {method}") from None
     if reply.get("error"):
         raise ErpSetupError(f"ERP refused {method}: {reply['error']}")
     return reply["result"]
@@ -365,7 +369,7 @@ def _answers(address: ErpAddress) -> bool:
     try:
         rpc(address, "common.server.version", timeout=2)
         return True
-    except (OSError, urllib.error.URLError, ValueError):
+    except (OSError, ValueError, ErpSetupError):
         return False
 
 
