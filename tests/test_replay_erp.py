@@ -1,0 +1,159 @@
+"""The example replay files of each role, end to end against the real ERP: ``station replay``
+queues, ``station sync --once`` delivers, and the ERP's own records show the work (return received,
+inspection recorded with its disposition's location, order packed, approval decided)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "replay"
+RETURN = "stock.shipment.out.return"
+
+
+@pytest.fixture
+def station(erp, tmp_path, monkeypatch):
+    monkeypatch.setenv("STATION_ERP_URL", erp.url)
+    monkeypatch.setenv("STATION_DATA_DIR", str(tmp_path / "station"))
+    monkeypatch.setenv("STATION_ID", "replay-e2e")
+    return tmp_path / "station"
+
+
+def replay(role: str, capsys) -> dict:
+    code = main(["replay", str(EXAMPLES / f"{role}.jsonl"), "--json"])
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert code == 0, (report["unexpected"], report["malformed"], captured.err)
+    return report
+
+
+def sync(capsys) -> None:
+    code = main(["sync", "--once"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.out + captured.err
+    assert main(["queue", "--json"]) == 0
+    queue = json.loads(capsys.readouterr().out)
+    states = queue.get("counts", queue) if isinstance(queue, dict) else {}
+    stuck = [
+        (op["type"], op["state"], op["error"])
+        for op in queue["operations"]
+        if op["state"] in ("failed", "conflict")
+    ]
+    assert stuck == []
+
+
+def returns_by_rma(erp, *rmas: str) -> dict[str, dict]:
+    rows = erp.call(
+        f"model.{RETURN}.search_read",
+        [("reference", "in", list(rmas))],
+        0,
+        None,
+        None,
+        ["reference", "state", "incoming_moves", "inventory_moves"],
+        {},
+    )
+    return {row["reference"]: row for row in rows}
+
+
+def location_codes(erp) -> dict[int, str]:
+    rows = erp.call("model.stock.location.search_read", [], 0, None, None, ["code"], {})
+    return {row["id"]: row["code"] for row in rows}
+
+
+@pytest.mark.erp
+@pytest.mark.slow
+def test_each_roles_example_replays_end_to_end_against_the_erp(erp, station, capsys):
+    # Receiver: four parcels received, one short, two with items nobody expected.
+    report = replay("receiver", capsys)
+    assert [op["type"] for op in report["operations"]] == ["receive_return"] * 4
+    sync(capsys)
+    received = returns_by_rma(erp, "RMA-000101", "RMA-000107", "RMA-000110", "RMA-000116")
+    assert {rma: row["state"] for rma, row in received.items()} == dict.fromkeys(received, "received")
+    assert len(received) == 4
+    assert len(received["RMA-000107"]["incoming_moves"]) == 2  # the belt came back as an extra move
+
+    # Inspector: two units restocked, one held for a supervisor.
+    report = replay("inspector", capsys)
+    assert [op["type"] for op in report["operations"] if op["type"] != "upload_photo"] == [
+        "inspect_item",
+        "inspect_item",
+        "inspect_item",
+        "request_approval",
+    ]
+    sync(capsys)
+    codes = location_codes(erp)
+    for rma, expected in (
+        ("RMA-000101", {("passed", "restock")}),
+        ("RMA-000116", {("pending", "quarantine")}),
+    ):
+        row = returns_by_rma(erp, rma)[rma]
+        inspections = erp.call(
+            "model.quality.inspection.search_read",
+            [("origin", "=", f"{RETURN},{row['id']}")],
+            0,
+            None,
+            None,
+            ["state", "station_disposition", "station_rule"],
+            {},
+        )
+        assert {(i["state"], i["station_disposition"]) for i in inspections} == expected
+    moves = erp.call(
+        "model.stock.move.search_read",
+        [("id", "in", returns_by_rma(erp, "RMA-000101")["RMA-000101"]["inventory_moves"])],
+        0,
+        None,
+        None,
+        ["to_location"],
+        {},
+    )
+    assert {codes[m["to_location"]] for m in moves} == {"STO"}  # restock: the storage zone
+    photos = erp.call("model.ir.attachment.search_count", [("resource", "like", "quality.inspection,%")], {})
+    assert photos >= 6
+
+    # Packer: one order packed whole, one short (waiting for its approval).
+    report = replay("packer", capsys)
+    assert [op["type"] for op in report["operations"]] == ["confirm_pack", "request_approval", "confirm_pack"]
+    sync(capsys)
+    shipments = erp.call(
+        "model.stock.shipment.out.search_read",
+        [("number", "in", ["OUT-1103", "OUT-1106"])],
+        0,
+        None,
+        None,
+        ["number", "state"],
+        {},
+    )
+    states = {s["number"]: s["state"] for s in shipments}
+    assert states["OUT-1103"] == "packed"
+
+    # Supervisor: both requests approved; the held e-reader goes to quarantine, the short pack through.
+    report = replay("supervisor", capsys)
+    assert [op["type"] for op in report["operations"]] == ["decide_approval", "decide_approval"]
+    sync(capsys)
+    approvals = erp.call(
+        "model.returns.station.approval.search_read", [], 0, None, None, ["state", "decided_by", "kind"], {}
+    )
+    assert sorted((a["kind"], a["state"]) for a in approvals) == [
+        ("disposition", "approved"),
+        ("short_pack", "approved"),
+    ]
+    assert {a["decided_by"] for a in approvals} == {"U-SUPV-1"}
+    shipments = erp.call(
+        "model.stock.shipment.out.search_read", [("number", "=", "OUT-1106")], 0, None, None, ["state"], {}
+    )
+    assert shipments[0]["state"] == "packed"
+    row = returns_by_rma(erp, "RMA-000116")["RMA-000116"]
+    inspections = erp.call(
+        "model.quality.inspection.search_read",
+        [("origin", "=", f"{RETURN},{row['id']}")],
+        0,
+        None,
+        None,
+        ["state"],
+        {},
+    )
+    assert [i["state"] for i in inspections] == ["passed"]
