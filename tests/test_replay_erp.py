@@ -37,7 +37,6 @@ def sync(capsys) -> None:
     assert code == 0, captured.out + captured.err
     assert main(["queue", "--json"]) == 0
     queue = json.loads(capsys.readouterr().out)
-    states = queue.get("counts", queue) if isinstance(queue, dict) else {}
     stuck = [
         (op["type"], op["state"], op["error"])
         for op in queue["operations"]
