@@ -181,3 +181,23 @@ def test_a_broken_rules_file_in_the_data_dir_is_reported_and_the_default_used(tm
     (data_dir / "rules.toml").write_text("version = ")
     assert replay(write(tmp_path, *RECEIVE), data_dir) == 0
     assert "not valid TOML" in capsys.readouterr().err
+
+
+def test_the_readme_shows_each_example_file_as_it_is():
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    section = readme[readme.index("<!-- section: replay") : readme.index("<!-- /section: replay -->")]
+    for path in sorted((root / "examples" / "replay").glob("*.jsonl")):
+        assert f"```jsonl\n{path.read_text().rstrip()}\n```" in section, path.name
+
+
+def test_every_example_file_is_well_formed():
+    root = Path(__file__).resolve().parents[1] / "examples" / "replay"
+    files = sorted(root.glob("*.jsonl"))
+    assert [f.stem for f in files] == ["inspector", "packer", "receiver", "supervisor"]
+    for path in files:
+        events, malformed = parse_events(path.read_text().splitlines())
+        assert malformed == [] and events, path.name
+        for event in events:
+            if event.kind == "photo":
+                assert (path.parent / event.value).is_file(), event.value
