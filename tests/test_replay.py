@@ -201,3 +201,11 @@ def test_every_example_file_is_well_formed():
         for event in events:
             if event.kind == "photo":
                 assert (path.parent / event.value).is_file(), event.value
+
+
+def test_a_refused_sign_in_is_reported_without_its_pin(tmp_path, data_dir, capsys):
+    path = write(tmp_path, '{"signin": {"badge": "U-RECV-1", "pin": "8642"}}')
+    assert replay(path, data_dir, "--json") == 1
+    out = capsys.readouterr().out
+    assert json.loads(out)["refusals"][0]["code"] == "sign_in_refused"
+    assert "8642" not in out

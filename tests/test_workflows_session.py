@@ -5,13 +5,17 @@ operations queued for the ERP."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.workflows.pins import hash_pin
 from app.workflows.results import Accepted, Refusal
 from app.workflows.station import StationSession
+from sync.store import Store
 from tests.workflows_world import WRITE_DATE, World, seed_world
 
 TODAY = dt.date(2026, 11, 25)
@@ -605,3 +609,27 @@ def test_refusing_needs_a_note(store, session, world):
 def test_only_a_supervisor_decides(session):
     ok(session.sign_in("U-INSP-1", "2222"))
     refused(session.approve("oldest"), "no_role")
+
+
+# --- property: what the receiver scanned is what the ERP is told ----------------------------------
+BOX_CHOICES = ["APP-TEE-M-WHT", "ACC-BEANIE-RED", "ACC-BELT-BRN", "unknown"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(BOX_CHOICES), max_size=8))
+def test_a_receipt_tells_the_erp_every_scanned_item_once(tmp_path_factory, scans):
+    with Store.open(tmp_path_factory.mktemp("prop") / "station.sqlite") as store:
+        world = seed_world(store, TODAY)
+        session = StationSession(store, "dock-1", clock=Clock())
+        ok(session.sign_in("U-RECV-1", "1111"))
+        texts = [world.barcode(code) if code != "unknown" else "4012345678901" for code in scans]
+        ok(receive(session, world, "RMA-000101", texts, reason="property test"))
+        (op,) = queued(store, "receive_return")
+        payload = op["payload"]
+        told: Counter = Counter()
+        for line in payload["lines"]:
+            told[line["product_id"]] += line["received"]
+        for extra in payload["extra"]:
+            told[extra["product_id"]] += extra["quantity"]
+        scanned = Counter(world.product_ids.get(code) for code in scans)
+        assert +told == +scanned

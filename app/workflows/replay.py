@@ -154,7 +154,10 @@ def parse_events(lines: Iterable[str]) -> tuple[list[Event], list[Malformed]]:
         if problem:
             malformed.append(Malformed(number, f"{kind}: {problem}"))
             continue
-        events.append(Event(number, kind, data[kind], expect, stripped))
+        raw = stripped
+        if kind == "signin":  # a PIN is a secret: never echo it in a report
+            raw = json.dumps({"signin": {**data[kind], "pin": "***"}})
+        events.append(Event(number, kind, data[kind], expect, raw))
     return events, malformed
 
 
