@@ -633,3 +633,16 @@ def test_a_receipt_tells_the_erp_every_scanned_item_once(tmp_path_factory, scans
             told[extra["product_id"]] += extra["quantity"]
         scanned = Counter(world.product_ids.get(code) for code in scans)
         assert +told == +scanned
+
+
+def test_a_damaged_gs1_label_is_refused_to_be_scanned_again_not_recorded(session, world):
+    ok(session.sign_in("U-RECV-1", "1111"))
+    ok(session.start("receive"))
+    ok(session.scan("RMA-000113"))
+    damaged = "]d201" + world.barcode("HLT-HANDCR-75").zfill(14)[:-1] + "9" + "10L26642U"
+    outcome = refused(session.scan(damaged), "unreadable")
+    assert (
+        outcome.message.startswith("the label's GS1 data cannot be read")
+        and "scan it again" in outcome.message
+    )
+    assert session.view().extras == ()

@@ -20,6 +20,7 @@ class ScannedCode:
     lot: str | None = None
     expiry: date | None = None
     serial: str | None = None
+    problem: str | None = None  # why a code that looked like GS1 could not be read, in a worker's words
 
     @property
     def is_gs1(self) -> bool:
@@ -59,6 +60,7 @@ def _from_scan(cleaned: str, scan: object) -> ScannedCode:
         lot=getattr(scan, "lot", None) or None,
         expiry=expiry if isinstance(expiry, date) else None,
         serial=getattr(scan, "serial", None) or None,
+        problem=getattr(scan, "problem", None) or None,
     )
 
 

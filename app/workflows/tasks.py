@@ -73,6 +73,14 @@ def lookup_product(desk: Desk, code: ScannedCode) -> Product | None:
     return None
 
 
+def unreadable(code: ScannedCode) -> Refusal | None:
+    """A refusal for a label whose data could not be read (a damaged GS1 code): scan it again rather
+    than record a misread as an unknown item."""
+    if code.problem:
+        return Refusal("unreadable", f"{code.problem}: scan it again (scanned {code.text})")
+    return None
+
+
 def item_from(seq: int, code: ScannedCode, product: Product | None) -> ScannedItem:
     serial = code.serial
     lot = code.lot
@@ -222,8 +230,10 @@ class ReceiveTask(Task):
                     f"{other['rma']}. Confirm or cancel {ret['rma']} first",
                 )
             pending = self._awaiting()
-            if pending is not None and not code.gtin:
+            if pending is not None and not code.gtin and not code.problem:
                 return self._attach_serial(pending, code.data)
+            if refusal := unreadable(code):
+                return refusal
         item = item_from(self.next_seq, code, product)
         if item.serial and any(
             i.serial == item.serial and i.product_id == item.product_id for i in self.items
@@ -484,10 +494,12 @@ class InspectTask(Task):
         store = self.desk.store
         product = lookup_product(self.desk, code)
         if product is None:
-            if self.unit is not None and self.unit.get("awaiting_serial"):
+            if self.unit is not None and self.unit.get("awaiting_serial") and not code.problem:
                 return self._attach_serial(code.data)
             found = store.find_return(code.data) or store.find_return(code.text)
             if found is None:
+                if refusal := unreadable(code):
+                    return refusal
                 return Refusal(
                     "unknown_code", f"{code.text} is neither a return nor a product this station knows"
                 )
@@ -962,7 +974,7 @@ class PackTask(Task):
         product = lookup_product(self.desk, code)
         if product is None:
             awaiting = next((i for i in self.items if i.seq == self.awaiting_serial), None)
-            if awaiting is not None and not code.gtin:
+            if awaiting is not None and not code.gtin and not code.problem:
                 return self._attach_serial(awaiting, code.data)
             other = store.find_shipment(code.data)
             if other is not None and other["id"] != shipment["id"]:
@@ -971,6 +983,8 @@ class PackTask(Task):
                     f"another order's pick list: packing {shipment['number']}, scanned "
                     f"{other['number']}. Confirm or cancel {shipment['number']} first",
                 )
+            if refusal := unreadable(code):
+                return refusal
         item = item_from(self.next_seq, code, product)
         lot_number = item.serial or item.lot
         lot = store.lot(product["id"], lot_number) if product and lot_number else None
