@@ -646,3 +646,30 @@ def test_a_damaged_gs1_label_is_refused_to_be_scanned_again_not_recorded(session
         and "scan it again" in outcome.message
     )
     assert session.view().extras == ()
+
+
+def test_an_inspector_overriding_the_rules_asks_a_supervisor(store, session, world):
+    ok(session.sign_in("U-LEAD-1", "5555"))
+    ok(receive(session, world, "RMA-000106", [world.barcode("ACC-SCARF-GRY")]))
+    ok(session.start("inspect"))
+    ok(session.scan(world.barcode("ACC-SCARF-GRY")))
+    ok(session.photo(b"scarf"))
+    ok(session.grade("A"))
+    ok(session.check({"packaging_intact": True, "damaged": False}))
+    assert session.view().unit.decision.disposition == "restock"
+    ok(session.choose_disposition("refurbish"))
+    decision = session.view().unit.decision
+    assert (decision.disposition, decision.rule_disposition, decision.approval_kind) == (
+        "refurbish",
+        "restock",
+        "override",
+    )
+    ok(session.confirm("small pull in the knit"))
+    (inspection,) = queued(store, "inspect_item")
+    (request,) = queued(store, "request_approval")
+    assert inspection["payload"]["disposition"] == "refurbish" and inspection["payload"]["approval_required"]
+    assert inspection["payload"]["note"] == "small pull in the knit"
+    assert request["payload"]["kind"] == "override"
+    assert request["payload"]["reason"].startswith(
+        "inspector chose Refurbish over the rule's Restock (sellable)"
+    )
