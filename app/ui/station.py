@@ -48,14 +48,14 @@ def ago(iso: str | None, *, now: float | None = None) -> str:
     if then.tzinfo is None:
         then = then.replace(tzinfo=UTC)
     seconds = (now if now is not None else time.time()) - then.timestamp()
-    return age(seconds) + (" ago" if seconds >= 60 else "")
+    return "just now" if seconds < 60 else age(seconds) + " ago"
 
 
 def age(seconds: float | None) -> str:
     if seconds is None:
         return "-"
     if seconds < 60:
-        return "just now"
+        return "under 1 min"
     if seconds < 3600:
         return f"{int(seconds // 60)} min"
     if seconds < 86400:

@@ -57,7 +57,7 @@ def reference_records(demo: DemoPlan) -> dict[str, list[dict[str, Any]]]:
         returns.append(
             {
                 "id": i + 1,
-                "number": f"CR{i + 1:05d}",
+                "number": spec.number,
                 "rma": spec.rma,
                 "tracking": spec.tracking,
                 "order": spec.order,
@@ -84,8 +84,8 @@ def reference_records(demo: DemoPlan) -> dict[str, list[dict[str, Any]]]:
         shipments.append(
             {
                 "id": i + 1,
-                "number": f"CS{i + 1:05d}",
-                "order": order.reference,
+                "number": order.shipment,
+                "order": order.order,
                 "customer": order.customer,
                 "state": "assigned",
                 "lines": lines,

@@ -191,7 +191,7 @@ def test_packer_packs_an_order_and_confirms_it(serve_station, open_station):
     sign_in(page, "U-PACK-1", "3333")
     page.press("Pack")
     page.see("Scan the pick list")
-    page.scan(target.reference)
+    page.scan(target.shipment)
     page.see(target.customer)
     for line in target.lines:
         for _ in range(line.quantity):
@@ -212,7 +212,7 @@ def test_packer_is_refused_an_item_the_order_does_not_hold(serve_station, open_s
     sign_in(page, "U-PACK-1", "3333")
     page.press("Pack")
     page.see("Scan the pick list")
-    page.scan(target.reference)
+    page.scan(target.shipment)
     page.scan(foreign.barcode)
     page.see(re.compile(foreign.name.split(",")[0]))
     page.screenshot("pack-refusal")

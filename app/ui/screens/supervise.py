@@ -12,7 +12,7 @@ import flet as ft
 
 from app.ui import theme
 from app.ui.model import StationModel
-from app.ui.station import age
+from app.ui.station import age, ago
 from app.ui.widgets import Frame, big_button, bind, button_row, muted, section
 
 OUTBOX_STATES = ("failed", "conflict", "pending", "sending")
@@ -154,7 +154,7 @@ def Supervise(model: StationModel) -> ft.Control:
                         big_button("Cancel operation", bind(cancel, row["id"]),
                                    icon=ft.Icons.DELETE_FOREVER),
                     ]
-                detail = f"{op.get('user', '')} · {age(_age_s(row.get('created_at')))} ago"
+                detail = f"{op.get('user', '')} · {ago(row.get('created_at'))}"
                 if row.get("error"):
                     detail += f" · {row['error']}"
                 lines.append(_row(row["id"], f"{row['type']} · {state}", detail, colour=colour,
@@ -177,11 +177,16 @@ def Supervise(model: StationModel) -> ft.Control:
                          text_size=theme.TEXT, hint_text="why (needed to refuse)"),
         ]
         for approval in pending:
-            value = f"{approval.value:.2f}" if approval.value is not None else "-"
-            detail = (f"{approval.reason} · value {value} · rule {approval.rule_id or '-'} · "
-                      f"asked by {approval.requested_by} at {approval.station} · "
-                      f"{age(_age_s(approval.requested_at))} ago"
-                      + ("" if approval.synced else " · not yet sent to the ERP"))
+            parts = [approval.reason]
+            if approval.value is not None:
+                parts.append(f"value {approval.value:.2f}")
+            if approval.rule_id:
+                parts.append(f"rule {approval.rule_id}")
+            when = ago(approval.requested_at)
+            parts.append(f"asked by {approval.requested_by} at {approval.station} {when}")
+            if not approval.synced:
+                parts.append("not yet sent to the ERP")
+            detail = " · ".join(parts)
             photos = [
                 ft.Image(src=url, width=96, height=96, fit=ft.BoxFit.COVER,
                          semantics_label=f"evidence photo {i + 1}", key=sha)
