@@ -92,6 +92,24 @@ def test_lot_and_serial_returns_carry_the_lot_sold(demo_db):
     assert tracked and all(m["lot"] for m in tracked)
 
 
+def test_each_expected_return_line_comes_from_the_move_that_delivered_it(demo_db):
+    moves = search_read(
+        demo_db,
+        "stock.move",
+        [("shipment", "like", "stock.shipment.out.return,%")],
+        ["origin", "product", "lot"],
+    )
+    origins = search_read(
+        demo_db,
+        "stock.move",
+        [("id", "in", [int(m["origin"].split(",")[1]) for m in moves])],
+        ["product", "lot", "state", "to_location.type"],
+    )
+    assert all(m["origin"].startswith("stock.move,") for m in moves)
+    assert {(o["product"], o["lot"]) for o in origins} == {(m["product"], m["lot"]) for m in moves}
+    assert {(o["state"], o["to_location."]["type"]) for o in origins} == {("done", "customer")}
+
+
 def test_documented_mismatches_differ_from_the_expected_lines(demo_db):
     by_rma = {r.rma: r for r in demo_db.demo.returns}
     for rma, kind in MISMATCHES.items():
@@ -174,3 +192,22 @@ def test_people_have_roles_and_hashed_pins_only(demo_db):
         assert person["pin_hash"].startswith("scrypt$") and pin not in person["pin_hash"]
         assert verify_pin(pin, person["pin_hash"]) and not verify_pin("0000", person["pin_hash"])
     assert not by_badge["U-GONE-1"]["active"]
+
+
+def test_an_inspected_family_return_cannot_be_done_before_its_inspection(erp):
+    """The quality controls are live: Tryton holds a health return at ``do`` until it is inspected
+    (the button answers with its inspection wizard instead), while a footwear return goes through."""
+
+    def return_id(rma: str) -> int:
+        (found,) = erp.call(
+            "model.stock.shipment.out.return.search", [("reference", "=", rma)], 0, None, None, {}
+        )
+        return found
+
+    health, footwear = return_id("RMA-000103"), return_id("RMA-000102")
+    erp.call("model.stock.shipment.out.return.receive", [health, footwear], {})
+    action = erp.call("model.stock.shipment.out.return.do", [health], {})
+    assert action["wiz_name"] == "quality.inspect"
+    erp.call("model.stock.shipment.out.return.do", [footwear], {})
+    states = erp.call("model.stock.shipment.out.return.read", [health, footwear], ["state"], {})
+    assert {row["id"]: row["state"] for row in states} == {health: "received", footwear: "done"}

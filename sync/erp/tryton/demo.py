@@ -675,6 +675,13 @@ class _Writer:
         Shipment.pack(shipments)
         Shipment.ship(shipments)
         Shipment.do(shipments)
+        # Each returned line comes from the move that delivered it: its origin (Tryton warns
+        # when a move from a customer has none).
+        delivered = {
+            (spec.rma, move.product.id): move
+            for spec, shipment in zip(self.demo.returns, shipments, strict=True)
+            for move in Shipment(shipment.id).outgoing_moves
+        }
         created = Return.create(
             [
                 {
@@ -703,6 +710,7 @@ class _Writer:
                                     "unit_price": self.demo.product(ln.product).list_price,
                                     "currency": self.currency.id,
                                     "company": self.company,
+                                    "origin": str(delivered[(spec.rma, self.products[ln.product].id)]),
                                 }
                                 for ln in spec.lines
                             ],
