@@ -156,3 +156,43 @@ def test_each_roles_example_replays_end_to_end_against_the_erp(erp, station, cap
         {},
     )
     assert [i["state"] for i in inspections] == ["passed"]
+
+
+@pytest.mark.erp
+@pytest.mark.slow
+def test_a_supervisor_at_another_station_decides_a_request_pulled_from_the_erp(
+    erp, station, tmp_path, monkeypatch, capsys
+):
+    replay("receiver", capsys)
+    replay("inspector", capsys)
+    sync(capsys)
+    monkeypatch.setenv(
+        "STATION_DATA_DIR", str(tmp_path / "office")
+    )  # a second station, empty: it pulls first
+    monkeypatch.setenv("STATION_ID", "office-1")
+    events = tmp_path / "decide.jsonl"
+    events.write_text(
+        '{"signin": {"badge": "U-SUPV-1", "pin": "4444"}}\n'
+        '{"task": "supervise"}\n'
+        '{"refuse": {"request": "RMA-000116", "note": "serial does not match: no refund, hold it"}}\n'
+    )
+    assert main(["replay", str(events), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    (decision,) = report["operations"]
+    assert decision["type"] == "decide_approval" and decision["depends_on"] == []
+    sync(capsys)
+    (approval,) = erp.call(
+        "model.returns.station.approval.search_read", [], 0, None, None, ["state", "decided_by", "note"], {}
+    )
+    assert (approval["state"], approval["decided_by"]) == ("refused", "U-SUPV-1")
+    row = returns_by_rma(erp, "RMA-000116")["RMA-000116"]
+    inspections = erp.call(
+        "model.quality.inspection.search_read",
+        [("origin", "=", f"{RETURN},{row['id']}")],
+        0,
+        None,
+        None,
+        ["state"],
+        {},
+    )
+    assert [i["state"] for i in inspections] == ["failed"]
