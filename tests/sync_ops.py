@@ -1,0 +1,97 @@
+"""Operations built from a seeded store's reference data, as the workflows would emit them
+(payload shapes of sync/operations.py). Shared by the sync tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sync.operations import Operation, new_operation
+
+
+def receive_all(ret: dict[str, Any], *, station: str = "S1", user: str = "U-RECV-1", **kw: Any) -> Operation:
+    """Everything expected arrived, lots as sold."""
+    lines = [
+        {
+            "move_id": line["move_id"],
+            "product_id": line["product_id"],
+            "expected": line["quantity"],
+            "received": line["quantity"],
+            "lots": [{"lot": line["lot"], "quantity": line["quantity"]}] if line["lot"] else [],
+            "serials": [],
+        }
+        for line in ret["lines"]
+    ]
+    payload = {
+        "return_id": ret["id"],
+        "return_number": ret["number"],
+        "rma": ret["rma"],
+        "lines": lines,
+        "extra": [],
+        "missing": [],
+        "partial_reason": None,
+    }
+    return new_operation("receive_return", payload, station=station, user=user, **kw)
+
+
+def inspect(
+    ret: dict[str, Any],
+    line: dict[str, Any],
+    *,
+    disposition: str = "restock",
+    photos: list[str] = (),
+    approval_required: bool = False,
+    station: str = "S1",
+    user: str = "U-INSP-1",
+    **kw: Any,
+) -> Operation:
+    payload = {
+        "return_id": ret["id"],
+        "product_id": line["product_id"],
+        "quantity": 1,
+        "lot": line["lot"],
+        "serial": None,
+        "grade": "A" if disposition == "restock" else "C",
+        "checklist": {"Seal intact": True},
+        "photos": list(photos),
+        "disposition": disposition,
+        "rule_id": "test-rule",
+        "rules_version": "test",
+        "refund": {"kind": "full", "restocking_fee_pct": None},
+        "approval_required": approval_required,
+        "note": None,
+    }
+    return new_operation("inspect_item", payload, station=station, user=user, **kw)
+
+
+def pack_all(
+    shipment: dict[str, Any], *, station: str = "S1", user: str = "U-PACK-1", **kw: Any
+) -> Operation:
+    lines = [
+        {
+            "move_id": line["move_id"],
+            "product_id": line["product_id"],
+            "quantity": line["quantity"],
+            "lots": [{"lot": line["lot"], "quantity": line["quantity"]}] if line["lot"] else [],
+            "serials": [],
+        }
+        for line in shipment["lines"]
+    ]
+    payload = {
+        "shipment_id": shipment["id"],
+        "shipment_number": shipment["number"],
+        "lines": lines,
+        "short": [],
+        "short_reason": None,
+        "approval_request": None,
+    }
+    return new_operation("confirm_pack", payload, station=station, user=user, **kw)
+
+
+def erp_read(erp: Any, model: str, domain: list[Any], fields: list[str]) -> list[dict[str, Any]]:
+    """Records of ``model`` in the ERP, read as admin (for assertions)."""
+    return erp.call(f"model.{model}.search_read", domain, 0, None, None, fields, {})
+
+
+def markers(erp: Any) -> list[dict[str, Any]]:
+    """The operations the ERP applied (one row per operation id)."""
+    return erp_read(erp, "returns.station.operation", [], ["operation_id", "type"])
