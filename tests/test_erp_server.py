@@ -79,7 +79,10 @@ def test_sigterm_stops_the_server_cleanly(tmp_path):
     process = erp._process
     process.send_signal(signal.SIGTERM)
     assert process.wait(20) == 0
-    assert "ERP stopped" in erp._output[-1]
+    deadline = time.monotonic() + 5
+    while not any("ERP stopped" in line for line in erp.output) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the reader thread may still be collecting the last line
+    assert "ERP stopped" in erp.output[-1]
 
 
 def test_a_port_in_use_is_a_one_line_error(tmp_path):
@@ -118,7 +121,7 @@ def test_the_admin_password_comes_from_the_environment_and_is_not_printed(tmp_pa
         with pytest.raises(ErpSetupError):
             login(wrong)
         erp.stop()
-    assert not any(secret in line for line in erp._output)
+    assert not any(secret in line for line in erp.output)
 
 
 def test_each_erp_database_is_a_fresh_copy(erp_server):

@@ -14,10 +14,12 @@ database: the next start removes the leftovers and builds again.
 from __future__ import annotations
 
 import base64
+import collections
 import datetime as dt
 import decimal
 import errno
 import json
+import logging
 import os
 import re
 import signal
@@ -233,6 +235,8 @@ def serve(
         from trytond.wsgi import app
         from werkzeug.serving import make_server
 
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+
         server = make_server(
             host,
             listener.getsockname()[1],
@@ -385,7 +389,7 @@ class ErpProcess:
         self._password = password
         self._progress = progress
         self._process: subprocess.Popen[str] | None = None
-        self._output: list[str] = []
+        self._output: collections.deque[str] = collections.deque(maxlen=200)  # the last lines, for errors
 
     @property
     def address(self) -> ErpAddress:
@@ -426,7 +430,7 @@ class ErpProcess:
             "--port",
             str(self.port),
         ]
-        self._output = []
+        self._output.clear()
         self._process = subprocess.Popen(
             command,
             env=env,
@@ -445,7 +449,7 @@ class ErpProcess:
                 message = next(
                     (line for line in reversed(self._output) if line.startswith("station: ")), None
                 )
-                detail = message.removeprefix("station: ") if message else " / ".join(self._output[-5:])
+                detail = message.removeprefix("station: ") if message else " / ".join(list(self._output)[-5:])
                 raise ErpSetupError(detail or f"the ERP exited with status {self._process.returncode}")
             if time.monotonic() > deadline:
                 self.stop()
@@ -466,6 +470,11 @@ class ErpProcess:
                 ready.set()
             elif self._progress is not None:
                 self._progress(line)
+
+    @property
+    def output(self) -> list[str]:
+        """The server's last lines of output (progress, errors); the password is never among them."""
+        return list(self._output)
 
     @property
     def running(self) -> bool:
