@@ -318,7 +318,7 @@ class SyncEngine:
         return counts["pending"] + counts["sending"] - len(self._blocked_ids())
 
     def _push_all(self, report: SyncReport) -> None:
-        while not self._auth_failed or True:
+        while True:
             batch = outbox.claim(self.store, self.batch_size)
             if not batch:
                 return

@@ -1,0 +1,42 @@
+"""The engine running in the background of the app, against the real ERP: a save is delivered
+soon after ``request_sync`` and the views hear about it through their listener."""
+
+import threading
+
+import pytest
+
+from sync.engine import SyncEngine
+from sync.erp.tryton.connector import TrytonConnector
+from tests.sync_ops import markers, receive_all
+
+pytestmark = pytest.mark.erp
+
+
+def test_saved_operation_is_delivered_in_the_background_and_views_are_told(seeded_store, erp):
+    engine = SyncEngine(
+        seeded_store, lambda: TrytonConnector(erp.address), station="S1", pull_interval=60, debounce=0.05
+    )
+    delivered = threading.Event()
+    seen = []
+
+    def on_status(status):
+        seen.append(status)
+        if status.counts["done"] == 1:
+            delivered.set()
+
+    engine.add_listener(on_status)
+    engine.start()
+    try:
+        op = receive_all(seeded_store.find_return("RMA-000108"))
+        seeded_store.enqueue(op)
+        engine.request_sync()
+        assert delivered.wait(30)
+    finally:
+        engine.stop()
+    status = engine.status()
+    assert status.online is True and status.last_success is not None and status.last_error is None
+    assert status.oldest_pending_age_s is None and status.unsynced == 0
+    assert any(s.syncing for s in seen)
+    assert [m["operation_id"] for m in markers(erp)] == [op.id]
+    # The pull after the push brought the return's new state into the cache.
+    assert seeded_store.find_return("RMA-000108")["state"] == "received"
