@@ -673,3 +673,14 @@ def test_an_inspector_overriding_the_rules_asks_a_supervisor(store, session, wor
     assert request["payload"]["reason"].startswith(
         "inspector chose Refurbish over the rule's Restock (sellable)"
     )
+
+
+def test_a_receipt_cancelled_by_a_supervisor_can_be_received_again(store, session, world):
+    from sync import outbox
+
+    ok(session.sign_in("U-RECV-1", "1111"))
+    ok(receive(session, world, "RMA-000106", [world.barcode("ACC-SCARF-GRY")]))
+    refused(session.scan("RMA-000106"), "already_received")
+    (op,) = queued(store, "receive_return")
+    outbox.cancel(store, op["id"], who="U-SUPV-1", station="dock-1", reason="scanned into the wrong return")
+    ok(session.scan("RMA-000106"))
