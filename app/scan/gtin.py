@@ -49,13 +49,14 @@ def upce_to_upca(code: str) -> str | None:
 
 
 def to_gtin14(code: str, symbology: str | None = None) -> str | None:
-    """The GTIN-14 for an EAN-8, UPC-A, EAN-13 or GTIN-14 (``symbology="UPC-E"``: an 8-digit UPC-E).
+    """The GTIN-14 for an EAN-8, UPC-A, EAN-13 or GTIN-14; with ``symbology="UPC-E"`` an 8-digit code
+    is taken as a UPC-E (decoders give UPC-E expanded to 13 digits, which needs no hint).
 
     Returns None when ``code`` is not 8, 12, 13 or 14 digits with a valid check digit — a misread,
     or not an article number at all (a tracking number, an RMA). Surrounding spaces are ignored.
     """
     code = code.strip()
-    if symbology == "UPC-E":
+    if symbology == "UPC-E" and len(code) == 8:
         upca = upce_to_upca(code)
         return upca.zfill(14) if upca else None
     if len(code) not in GTIN_LENGTHS or not has_valid_check_digit(code):

@@ -80,6 +80,8 @@ def make_scan(
     ``None`` means unknown, and the text is taken as GS1 only when it clearly is (see
     :func:`app.scan.gs1.looks_like_gs1`). Never raises: bad data gives ``problem``.
     """
+    if symbology == "EAN-13" and len(text) == 13 and text.startswith("0"):
+        symbology = "UPC-A"  # a UPC-A is an EAN-13 with a leading 0; decoders give it as 13 digits
     if symbology in RETAIL:
         gtin = to_gtin14(text, symbology)
         problem = None if gtin else f"{symbology} {text!r} has a wrong check digit: scan it again"

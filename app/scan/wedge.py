@@ -37,14 +37,12 @@ _FRAMING = " \r\n\t\x02\x03\x04"
 
 
 def _retail(digits: str, modifier: str) -> tuple[str, str]:
-    """The (symbology, text) of an EAN/UPC sent under ``]E``: UPC-A comes as 13 digits with a
-    leading 0; we give it as the 12 digits printed on the label, as a camera decoder does."""
+    """The (symbology, text) of an EAN/UPC sent under ``]E``. UPC-A comes as 13 digits with a
+    leading 0 (kept, as the camera decoders give it); a scanner set up otherwise may send 12."""
     if modifier == "4":
         return "EAN-8", digits
     if modifier == "3" and len(digits) in (15, 18):  # EAN-13 with a 2- or 5-digit add-on
         digits = digits[:13]
-    if len(digits) == 13 and digits.startswith("0"):
-        return "UPC-A", digits[1:]
     if len(digits) == 12:
         return "UPC-A", digits
     if len(digits) == 8:
