@@ -684,3 +684,12 @@ def test_a_receipt_cancelled_by_a_supervisor_can_be_received_again(store, sessio
     (op,) = queued(store, "receive_return")
     outbox.cancel(store, op["id"], who="U-SUPV-1", station="dock-1", reason="scanned into the wrong return")
     ok(session.scan("RMA-000106"))
+
+
+def test_a_badge_scanned_into_a_receipt_is_not_recorded_as_an_item(session, world):
+    ok(session.sign_in("U-RECV-1", "1111"))
+    ok(session.start("receive"))
+    ok(session.scan("RMA-000106"))
+    outcome = refused(session.scan("U-SUPV-1"), "badge_scanned")
+    assert outcome.message == "U-SUPV-1 is a badge, not an item: to change who works here, sign out first"
+    assert session.view().extras == ()

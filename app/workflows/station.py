@@ -220,8 +220,18 @@ class StationSession:
         return self._record(Accepted(f"{TASK_LABELS[kind]}: {self._task.view().prompt}"))
 
     def scan(self, text: str) -> Outcome:
-        """What the scanner (or a person at the keyboard) typed, exactly."""
-        return self._act(lambda task: task.scan(read_scan(text)))
+        """What the scanner (or a person at the keyboard) typed, exactly. A badge scanned into a task
+        is refused (never recorded as an item): people change at the sign-in screen."""
+        code = read_scan(text)
+        if code.data and not code.gtin and self.store.person(code.data) is not None:
+            refusal = self._gate(need_task=True)
+            return refusal or self._record(
+                Refusal(
+                    "badge_scanned",
+                    f"{code.data} is a badge, not an item: to change who works here, sign out first",
+                )
+            )
+        return self._act(lambda task: task.scan(code))
 
     def photo(self, data: bytes, *, mime: str = "image/jpeg") -> Outcome:
         """A photo of the unit being inspected; stored on the station (content-addressed) at once."""
