@@ -87,6 +87,7 @@ class Operation(ModelSQL, ModelView):
         ids = [item["operation"]["id"] for item in operations]
         markers = {m.operation_id: m for m in cls.search([("operation_id", "in", ids)])} if ids else {}
         results = []
+        new_markers = []
         not_applied = set()
         for index, item in enumerate(operations):
             op = item["operation"]
@@ -107,17 +108,20 @@ class Operation(ModelSQL, ModelView):
                 # (buttons of quality and stock run without the user's button groups).
                 with Transaction().set_context(_skip_warnings=True, _check_access=False):
                     refs = cls._apply_one(op, item.get("photo"))
-                marker = cls(
-                    operation_id=op["id"],
-                    type=op["type"],
-                    version=op.get("version", 1),
-                    station=op.get("station"),
-                    user_badge=op.get("user"),
-                    created_at=op.get("created_at"),
-                    result=json.dumps(refs, sort_keys=True, default=str),
+                # The markers are written together at the end of the batch, in this same
+                # transaction: they commit with the effects or not at all. The unique operation_id
+                # makes a concurrent second apply of the same id fail (and roll back) as a whole.
+                new_markers.append(
+                    {
+                        "operation_id": op["id"],
+                        "type": op["type"],
+                        "version": op.get("version", 1),
+                        "station": op.get("station"),
+                        "user_badge": op.get("user"),
+                        "created_at": op.get("created_at"),
+                        "result": json.dumps(refs, sort_keys=True, default=str),
+                    }
                 )
-                marker.save()
-                markers[op["id"]] = marker
             except StationConflict as exc:
                 cls._rollback_to(cursor, savepoint)
                 not_applied.add(op["id"])
@@ -156,6 +160,9 @@ class Operation(ModelSQL, ModelView):
                 continue
             cursor.execute(f"RELEASE SAVEPOINT {savepoint}")
             results.append({"id": op["id"], "status": "applied", "message": None, "refs": refs})
+        if new_markers:
+            with Transaction().set_context(_check_access=False):
+                cls.create(new_markers)
         return results
 
     @staticmethod

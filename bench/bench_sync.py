@@ -1,0 +1,284 @@
+"""Sync benchmark: durable enqueue latency, drain rate to the embedded Tryton, initial and empty
+incremental pull of 10,000 products.
+
+    .venv/bin/python bench/bench_sync.py [--drain 1000 10000] [--products 10000] [--enqueue 2000]
+
+It serves a private copy of the seeded demo ERP (the test template) on a free loopback port,
+adds the extra products server-side in that bench database, and prints one line per figure plus a
+Markdown table for the README. Nothing here is a test: it measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sync.engine import SyncEngine  # noqa: E402
+from sync.erp.tryton.connector import TrytonConnector  # noqa: E402
+from sync.erp.tryton.server import DATABASE, ErpProcess, database_file, login, rpc  # noqa: E402
+from sync.operations import new_operation  # noqa: E402
+from sync.store import Store  # noqa: E402
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()}"
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def bench_fsync(folder: Path, count: int = 300) -> dict[str, float]:
+    """The disk's own floor: one 4 KiB write + fsync, as a durable commit needs at least once."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / "fsync-probe", os.O_WRONLY | os.O_CREAT)
+    times = []
+    try:
+        for _ in range(count):
+            os.write(fd, b"x" * 4096)
+            started = time.perf_counter()
+            os.fsync(fd)
+            times.append((time.perf_counter() - started) * 1000)
+    finally:
+        os.close(fd)
+    return {"p50_ms": statistics.median(times), "p99_ms": percentile(times, 99)}
+
+
+def bench_enqueue(folder: Path, count: int) -> dict[str, float]:
+    """Durable enqueue (WAL, synchronous=FULL) of receive_return-sized operations."""
+    with Store.open(folder / "station.sqlite") as store:
+        payload = {
+            "return_id": 12,
+            "return_number": "RET-01012",
+            "rma": "RMA-000112",
+            "lines": [
+                {"move_id": 40 + i, "product_id": 7, "expected": 1, "received": 1, "lots": [], "serials": []}
+                for i in range(3)
+            ],
+            "extra": [],
+            "missing": [],
+            "partial_reason": None,
+        }
+        times = []
+        for _ in range(count):
+            op = new_operation("receive_return", payload, station="BENCH", user="U-RECV-1")
+            started = time.perf_counter()
+            store.enqueue(op)
+            times.append((time.perf_counter() - started) * 1000)
+    return {"p50_ms": statistics.median(times), "p99_ms": percentile(times, 99), "max_ms": max(times)}
+
+
+def add_products(address, count: int) -> float:
+    """Create ``count`` products (each with an EAN-13) in the bench database; seconds taken."""
+    session = login(address)
+    uom = rpc(address, "model.product.uom.search", [("symbol", "=", "u")], 0, 1, None, {}, session=session)[0]
+    started = time.perf_counter()
+    batch = 100  # bigger create calls hit Python's recursion limit inside Tryton
+    for start in range(0, count, batch):
+        templates = []
+        for n in range(start, min(count, start + batch)):
+            body = f"20{n:010d}"
+            check = (10 - sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body)) % 10) % 10
+            templates.append(
+                {
+                    "name": f"Bench item {n}",
+                    "code": f"BENCH-{n:05d}",
+                    "type": "goods",
+                    "default_uom": uom,
+                    "station_tracking": "none",
+                    "station_family": "accessories",
+                    "products": [
+                        (
+                            "create",
+                            [{"identifiers": [("create", [{"type": "ean", "code": body + str(check)}])]}],
+                        )
+                    ],
+                }
+            )
+        rpc(address, "model.product.template.create", templates, {}, session=session, timeout=600)
+    return time.perf_counter() - started
+
+
+def bench_drain(work: Path, address, count: int) -> dict[str, float]:
+    """Queue ``count`` operations, then time one ``sync_once`` push delivering all of them."""
+    with Store.open(work / f"drain-{count}" / "station.sqlite") as store:
+        for i in range(count):
+            request = str(uuid.uuid4())
+            store.enqueue(
+                new_operation(
+                    "request_approval",
+                    {
+                        "request_id": request,
+                        "kind": "write_off",
+                        "subject_op": None,
+                        "return_id": None,
+                        "shipment_id": None,
+                        "product_id": None,
+                        "reason": f"bench {i}",
+                        "summary": "bench",
+                        "value": 1.0,
+                        "rule_id": "bench",
+                        "evidence": [],
+                    },
+                    station="BENCH",
+                    user="U-INSP-1",
+                )
+            )
+        engine = SyncEngine(
+            store, lambda: TrytonConnector(address, timeout=600), station="BENCH", batch_size=200
+        )
+        started = time.perf_counter()
+        report = engine.sync_once(pull=False)
+        seconds = time.perf_counter() - started
+        counts = store.queue_counts()
+        engine.stop()
+    return {
+        "ops": count,
+        "seconds": seconds,
+        "ops_per_s": count / seconds,
+        "done": counts["done"],
+        "failed": counts["failed"] + counts["conflict"],
+        "pending": counts["pending"],
+        "errors": len(report.errors),
+    }
+
+
+def bench_pull(work: Path, address) -> dict[str, float]:
+    with Store.open(work / "pull" / "station.sqlite") as store:
+        connector = TrytonConnector(address, timeout=600)
+        started = time.perf_counter()
+        result = connector.pull({})
+        fetched = time.perf_counter() - started
+        store.apply_pull(result.records, result.cursors)
+        initial = time.perf_counter() - started
+        products = len(result.records["products"])
+        time.sleep(6)  # past the server's cursor margin: nothing changed since
+        started = time.perf_counter()
+        again = connector.pull(store.cursors())
+        store.apply_pull(again.records, again.cursors)
+        incremental = time.perf_counter() - started
+        connector.close()
+    return {
+        "products": products,
+        "initial_s": initial,
+        "initial_fetch_s": fetched,
+        "incremental_s": incremental,
+        "incremental_records": sum(len(v) for v in again.records.values()),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--drain", type=int, nargs="+", default=[1000, 10000], help="queue sizes to drain")
+    parser.add_argument(
+        "--products", type=int, default=10000, help="extra products to create in the bench ERP"
+    )
+    parser.add_argument(
+        "--enqueue", type=int, default=2000, help="operations to enqueue for the latency figure"
+    )
+    args = parser.parse_args()
+
+    from tests.fixtures.erp import template_database
+
+    work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    erp_dir = work / "erp"
+    erp_dir.mkdir()
+    shutil.copyfile(template_database(), database_file(erp_dir, DATABASE))
+    process = ErpProcess.start(erp_dir, port=0, password="admin", timeout=300)
+    results: dict[str, object] = {"machine": machine()}
+    try:
+        address = process.address
+        results["fsync"] = fsync = bench_fsync(work / "fsync")
+        print(f"disk fsync: p50 {fsync['p50_ms']:.2f} ms, p99 {fsync['p99_ms']:.2f} ms", flush=True)
+        results["enqueue"] = enqueue = bench_enqueue(work / "enqueue", args.enqueue)
+        shm = Path("/dev/shm")
+        if shm.is_dir():
+            memory = Path(tempfile.mkdtemp(prefix="bench-sync-", dir=shm))
+            try:
+                results["enqueue_tmpfs"] = bench_enqueue(memory, args.enqueue)
+            finally:
+                shutil.rmtree(memory, ignore_errors=True)
+            tmpfs = results["enqueue_tmpfs"]
+            print(
+                f"enqueue on tmpfs (software only): p50 {tmpfs['p50_ms']:.2f} ms,"
+                f" p99 {tmpfs['p99_ms']:.2f} ms"
+            )
+        print(
+            f"enqueue x{args.enqueue}: p50 {enqueue['p50_ms']:.2f} ms, p99 {enqueue['p99_ms']:.2f} ms",
+            flush=True,
+        )
+        for count in args.drain:
+            drain = bench_drain(work, address, count)
+            results[f"drain_{count}"] = drain
+            print(
+                f"drain {count}: {drain['seconds']:.1f} s, {drain['ops_per_s']:.0f} ops/s, "
+                f"done {drain['done']}, "
+                f"failed {drain['failed']}, pending {drain['pending']}",
+                flush=True,
+            )
+        created = add_products(address, args.products)
+        print(f"created {args.products} products server-side in {created:.0f} s", flush=True)
+        results["pull"] = pull = bench_pull(work, address)
+        print(
+            f"initial pull: {pull['products']} products in {pull['initial_s']:.2f} s "
+            f"(fetch {pull['initial_fetch_s']:.2f} s); "
+            f"empty incremental pull {pull['incremental_s'] * 1000:.0f} ms "
+            f"({pull['incremental_records']} records)",
+            flush=True,
+        )
+    finally:
+        process.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    print()
+    print(f"Machine: {results['machine']}")
+    print()
+    print("| figure | result | goal |")
+    print("|---|---|---|")
+    print(
+        f"| durable enqueue, p50 / p99 | {enqueue['p50_ms']:.2f} ms / {enqueue['p99_ms']:.2f} ms"
+        " | p99 < 5 ms |"
+    )
+    print(
+        f"| disk fsync alone (the floor of a durable commit), p50 / p99 | {fsync['p50_ms']:.2f} ms / "
+        f"{fsync['p99_ms']:.2f} ms | — |"
+    )
+    if "enqueue_tmpfs" in results:
+        tmpfs = results["enqueue_tmpfs"]
+        print(
+            f"| enqueue on tmpfs (software cost, no disk), p50 / p99 | {tmpfs['p50_ms']:.2f} ms / "
+            f"{tmpfs['p99_ms']:.2f} ms | — |"
+        )
+    for count in args.drain:
+        d = results[f"drain_{count}"]
+        print(
+            f"| drain {count:,} queued operations | {d['seconds']:.1f} s, {d['ops_per_s']:.0f} ops/s, "
+            f"{d['done']:,} done, {d['failed']} failed | no errors; per op no slower than 1,000 |"
+        )
+    print(f"| initial pull, {pull['products']:,} products | {pull['initial_s']:.2f} s | — |")
+    print(f"| incremental pull, nothing changed | {pull['incremental_s'] * 1000:.0f} ms | < 1 s |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
