@@ -132,11 +132,19 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"Data directory: {settings.data_dir}", flush=True)
     print("Starting the embedded ERP (the first start creates its demo database: a minute or two) …",
           flush=True)
+    starting = True
+
+    def progress(line: str) -> None:
+        # the set-up steps are worth reading; the server's request log afterwards is not
+        if starting or "error" in line.lower() or "traceback" in line.lower():
+            print(f"  erp: {line}", flush=True)
+
     try:
         erp = ErpProcess.start(settings.erp_data_dir, port=args.erp_port, password=password,
-                               progress=lambda line: print(f"  erp: {line}", flush=True))
+                               progress=progress)
     except ErpSetupError as exc:
         raise CommandError(f"the embedded ERP did not start: {exc}") from None
+    starting = False
     try:
         print(f"ERP ready at {erp.address.redacted()}", flush=True)
         station = _open(settings.with_erp(erp.address))
