@@ -12,7 +12,7 @@ import pytest
 from app.cli import main
 from app.config import ErpAddress, load_settings
 from app.ui.saved_settings import SavedSettings, apply_saved, load_saved, save
-from app.ui.station import StripStatus, Station, ago, strip_status
+from app.ui.station import Station, StripStatus, ago, strip_status
 from sync.engine import SyncStatus
 
 
