@@ -55,9 +55,32 @@ def StationApp(station: Station) -> ft.Control:
             unsubscribe()
 
     ft.use_effect(watch_status, [])
+    sounds = ft.use_memo(_sounds, [])
+    serial = model.feedback.serial if model.feedback else 0
+
+    async def beep() -> None:
+        """A good scan chirps; a refusal or an unexpected item buzzes (info messages stay quiet)."""
+        feedback = model.feedback
+        if feedback is None or sounds is None or feedback.kind == "info":
+            return
+        try:
+            await sounds["good" if feedback.kind == "good" else "refused"].play()
+        except Exception:  # no audio device, or the browser blocks it: the colour still says it
+            pass
+
+    ft.use_effect(beep, [serial])
     screens = _screens()
     screen = model.screen if model.person or model.screen == "settings" else "signin"
     return ft.SafeArea(expand=True, content=screens[screen](model, key=screen))
+
+
+def _sounds() -> dict[str, Any] | None:
+    """The two feedback sounds (assets/sounds), or None when flet-audio is not installed."""
+    try:
+        import flet_audio
+    except ImportError:
+        return None
+    return {name: flet_audio.Audio(src=f"sounds/{name}.wav") for name in ("good", "refused")}
 
 
 def station_main(station: Station) -> Callable[[ft.Page], Any]:

@@ -74,6 +74,8 @@ def test_receiver_receives_a_complete_return(serve_station, open_station):
     assert [op["type"] for op in ops] == ["receive_return"]
     assert ops[0]["operation"]["payload"]["rma"] == spec.rma
     assert ops[0]["operation"]["user"] == "U-RECV-1"
+    assert any(url.endswith("/sounds/good.wav") for url in page.requests)  # the good-scan chirp
+    assert page.non_local_requests() == []
 
 
 def test_receiver_sees_a_wrong_item_in_red_and_cannot_confirm_without_a_reason(serve_station, open_station):
@@ -95,6 +97,7 @@ def test_receiver_sees_a_wrong_item_in_red_and_cannot_confirm_without_a_reason(s
     page.press("Confirm partial receipt")
     page.see(re.compile("reason", re.I))
     assert served.station.store.operations() == []
+    assert any(url.endswith("/sounds/refused.wav") for url in page.requests)  # the refusal buzz
 
 
 def test_wrong_pin_is_refused_and_nothing_opens(serve_station, open_station):
