@@ -45,6 +45,7 @@ _warned = False
 # Whole images up to this size (longer side) get the full cascade; bigger ones are searched by region.
 SMALL_IMAGE = 800
 MAX_REGIONS = 4
+MIN_EDGE_DENSITY = 0.09
 
 
 @dataclass
@@ -214,7 +215,11 @@ def _sharpened(grey: np.ndarray) -> np.ndarray:
 # For a region of a camera frame the budget is a few milliseconds: the whole-frame pass already
 # tried zxing-cpp at this resolution, so go straight to what reads differently.
 _REGION_ALWAYS: tuple[_Step, ...] = ((_same, 1.0, (_zxing,)),)
-_REGION_FALLBACK: tuple[_Step, ...] = ((_same, 1.0, (_pyzbar,)), (_sharpened, 1.0, (_pyzbar, _zxing)))
+_REGION_FALLBACK: tuple[_Step, ...] = (
+    (_same, 1.0, (_pyzbar,)),
+    (_sharpened, 1.0, (_pyzbar, _zxing)),
+    (_equalised_2x, 2.0, (_zxing, _pyzbar)),
+)
 
 
 def _cascade(grey: np.ndarray, always: tuple[_Step, ...] = _ALWAYS,
@@ -241,6 +246,9 @@ def candidate_regions(grey: np.ndarray, limit: int = MAX_REGIONS) -> list[tuple[
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     area = small.shape[0] * small.shape[1]
+    # A label with a code on it is busy: bars and modules make many strong edges. Blank paper,
+    # a lit box side or a patch of glare is not worth a decoder's time.
+    edges = cv2.Canny(small, 60, 160)
     boxes = []
     for contour in sorted(contours, key=cv2.contourArea, reverse=True):
         size = cv2.contourArea(contour)
@@ -250,6 +258,8 @@ def candidate_regions(grey: np.ndarray, limit: int = MAX_REGIONS) -> list[tuple[
         if size < 0.6 * rw * rh or size > 0.5 * area:  # not a rectangle, or the whole background
             continue
         x, y, bw, bh = cv2.boundingRect(contour)
+        if cv2.countNonZero(edges[y : y + bh, x : x + bw]) < MIN_EDGE_DENSITY * bw * bh:
+            continue
         x0, y0 = max(0, int((x - 4) / scale)), max(0, int((y - 4) / scale))
         x1, y1 = min(w, int((x + bw + 4) / scale)), min(h, int((y + bh + 4) / scale))
         boxes.append((x0, y0, x1 - x0, y1 - y0))
