@@ -4,17 +4,22 @@
 Android package has pyzbar but not zxing-cpp, and desktop Linux may lack pyzbar's libzbar0 — and
 says once, in the log, which one is missing.
 
-How a frame is read (each step runs only when the ones before left something unread):
+Text is always zxing-cpp's plain mode (GS1 separators as GS, not ``(01)…``), as the symbol
+encodes it. How an image is read depends on its size:
 
-1. zxing-cpp on the whole image, in plain text mode (GS1 separators as GS, not ``(01)…``).
-2. Candidate regions: places with dense, oriented edges — labels, codes — found on a small copy
-   of the image. Those no decoder has read yet are cut out of the full-resolution image.
-3. Each region (or the whole image, when it is small: a close-up photo) goes through a cascade:
-   pyzbar as is, then both decoders on a 2x upscale with local contrast equalised (CLAHE), which
-   recovers codes whose modules are 1–2 pixels wide, in poor light or glare; then a 3x upscale.
+* A small image (longer side up to 800 px: a close-up photo, a cropped label) is cheap, so it is
+  read twice every time — zxing-cpp as is, and both decoders on a 2x upscale with local contrast
+  equalised (CLAHE), which finds codes with modules 1–2 px wide, in poor light or glare, and second
+  codes beside the first. Only while nothing is read: pyzbar as is, a 3x upscale, strong CLAHE,
+  zxing-cpp's global binarizer.
+* A camera frame (720p and up) gets one fast zxing-cpp pass (no 90° or inverted search: they
+  double its time). Then label-like regions — paper brighter than its surroundings, rectangular,
+  busy with edges — that no read lies in are cut out at full resolution and read with everything
+  on: zxing-cpp, pyzbar, sharpened, equalised 2x. A region costs a fraction of the frame, so a
+  frame stays fast and a sideways or blurred label is still read.
 
-A region costs far less than the whole frame, so a 720p camera frame stays fast; a close-up
-photo is small, so trying harder on it is cheap.
+Each code is reported once; a read that is a piece of a longer read of the same symbology (a
+partial ITF from a blurred bar) is dropped.
 """
 
 from __future__ import annotations
@@ -71,7 +76,8 @@ def _warn_missing_once() -> None:
     missing = [name for name, ok in available_decoders().items() if not ok]
     if len(missing) == 2:
         log.error(
-            "no barcode decoder: install zxing-cpp, or pyzbar with libzbar0; camera and image scans read nothing"
+            "no barcode decoder: install zxing-cpp, or pyzbar with libzbar0; "
+            "camera and image scans read nothing"
         )
     elif missing == ["zxing-cpp"]:
         log.warning("zxing-cpp is missing: reading with pyzbar alone (no DataMatrix, fewer damaged codes)")

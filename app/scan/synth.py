@@ -18,6 +18,7 @@ from app.scan.gs1 import GS
 from app.scan.gtin import check_digit
 
 CONDITIONS = ("clean", "perspective", "blur", "glare", "low light", "noise")
+_BOX_PRINT = ("FRAGILE", "THIS SIDE UP", "KEEP DRY", "12/24", "MADE IN EU", "|||| ||| ||")
 
 
 @dataclass(frozen=True)
@@ -122,8 +123,7 @@ def _background(rng: random.Random, np_rng: np.random.Generator, size: tuple[int
     for _ in range(rng.randint(6, 16)):  # printing on the boxes: text has edges a decoder must reject
         colour = tuple(int(c) for c in np_rng.integers(0, 90, 3))
         org = (rng.randint(0, w - 100), rng.randint(20, h))
-        words = " ".join(rng.choice(["FRAGILE", "THIS SIDE UP", "KEEP DRY", "12/24", "MADE IN EU", "|||| ||| ||"])
-                         for _ in range(rng.randint(1, 3)))  # fmt: skip
+        words = " ".join(rng.choice(_BOX_PRINT) for _ in range(rng.randint(1, 3)))
         cv2.putText(
             img, words, org, cv2.FONT_HERSHEY_SIMPLEX, rng.uniform(0.5, 1.6), colour, rng.randint(1, 3)
         )
