@@ -1,0 +1,129 @@
+"""What every task shares: the Desk it works at, the Task interface, and reading a scanned
+product."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from app.workflows.grading import Answer
+from app.workflows.receiving import ScannedItem
+from app.workflows.results import Accepted, Outcome, Refusal
+from app.workflows.rules import RuleBook
+from app.workflows.scanning import ScannedCode
+from app.workflows.views import (
+    TaskView,
+)
+from sync.operations import Operation
+from sync.reference import Person, Product
+
+
+class Desk(Protocol):
+    """What a task may use: the store, the rules, the clock, and who works where."""
+
+    store: Any
+    rules: RuleBook
+    station_id: str
+    person: Person
+
+    def now(self) -> datetime: ...
+
+    def today(self) -> date: ...
+
+    def operation(
+        self, type: str, payload: dict[str, Any], depends_on: list[str] | tuple[str, ...] = ()
+    ) -> Operation: ...
+
+    def queue(self, ops: list[Operation], what: str) -> None: ...
+
+    def queued(self, type: str) -> list[dict[str, Any]]: ...
+
+
+def product_name(desk: Desk, product_id: int | None) -> str:
+    product = desk.store.product(product_id) if product_id is not None else None
+    return product["name"] if product else f"product {product_id}"
+
+
+def lookup_product(desk: Desk, code: ScannedCode) -> Product | None:
+    for candidate in (code.gtin, code.data, code.text):
+        if candidate:
+            product = desk.store.product_by_barcode(candidate)
+            if product is not None:
+                return product
+    return None
+
+
+def unreadable(code: ScannedCode) -> Refusal | None:
+    """A refusal for a label whose data could not be read (a damaged GS1 code): scan it again rather
+    than record a misread as an unknown item."""
+    if code.problem:
+        return Refusal("unreadable", f"{code.problem}: scan it again (scanned {code.text})")
+    return None
+
+
+def item_from(seq: int, code: ScannedCode, product: Product | None) -> ScannedItem:
+    serial = code.serial
+    lot = code.lot
+    if product is not None and product.get("serial_tracked") and serial is None and lot is not None:
+        serial, lot = lot, None  # a serial-tracked unit's lot number is its serial
+    return ScannedItem(
+        seq,
+        code.data or code.text,
+        product["id"] if product else None,
+        lot,
+        serial,
+        code.expiry.isoformat() if code.expiry else None,
+    )
+
+
+class Task:
+    kind = "task"
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    # --- persistence -----------------------------------------------------------------------
+    def to_draft(self) -> dict[str, Any]:
+        return {"kind": self.kind}
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        """Load state saved by :meth:`to_draft`."""
+
+    def has_progress(self) -> bool:
+        """True when cancelling would throw away something the worker did."""
+        return False
+
+    def subject(self) -> str | None:
+        return None
+
+    # --- actions (each returns Accepted or Refusal) ----------------------------------------
+    def scan(self, code: ScannedCode) -> Outcome:
+        return Refusal("not_here", f"nothing to scan in {self.kind}: scanned {code.text}")
+
+    def confirm(self, reason: str | None) -> Outcome:
+        return Refusal("nothing_to_confirm", "nothing to confirm yet")
+
+    def undo(self) -> Outcome:
+        return Refusal("nothing_to_undo", "nothing to take back")
+
+    def cancel(self) -> Accepted:
+        return Accepted(f"{self.kind} closed")
+
+    def grade(self, grade: str) -> Outcome:
+        return Refusal("not_here", "grading is done in Inspect")
+
+    def check(self, answers: Mapping[str, Answer]) -> Outcome:
+        return Refusal("not_here", "the checklist is done in Inspect")
+
+    def photo(self, sha256: str, mime: str) -> Outcome:
+        return Refusal("not_here", "photos are taken in Inspect")
+
+    def choose(self, disposition: str | None) -> Outcome:
+        return Refusal("not_here", "dispositions are chosen in Inspect")
+
+    def decide(self, ref: str, decision: str, note: str) -> Outcome:
+        return Refusal("not_here", "approvals are decided in Supervise")
+
+    def view(self) -> TaskView:
+        raise NotImplementedError
