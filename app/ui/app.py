@@ -46,6 +46,12 @@ def StationApp(station: Station) -> ft.Control:
         try:
             while True:
                 model.refresh_status()
+                session = model.session
+                if model.person is not None and session is not None and session.expire_if_idle():
+                    # the session keeps the job as a draft; the next sign-in resumes it
+                    model.person = None
+                    model.screen = "signin"
+                    model.say("info", "Signed out after a while without activity: your work is kept")
                 try:
                     await asyncio.wait_for(wake.wait(), STATUS_POLL_S)
                 except TimeoutError:

@@ -125,6 +125,8 @@ class Station:
     store: Any  # sync.store.Store
     engine: Any | None = None  # sync.engine.SyncEngine
     rules: Any | None = None
+    scanner_suffix: str = "enter"  # what the scanner sends after a code: "enter" or "tab"
+    idle_sign_out_s: float = 600.0  # a person is signed out after this long without an action
     _listeners: list[Callable[[], None]] = field(default_factory=list)
 
     @property
@@ -176,11 +178,15 @@ class Station:
     # --- sessions -----------------------------------------------------------------------------
     def new_session(self) -> Any:
         """A workflows session (app.workflows.station.StationSession) for one tab or window."""
+        from datetime import timedelta
+
         from app.workflows.station import StationSession, rules_for
 
         if self.rules is None:
             self.rules = rules_for(self.settings.data_dir)
-        return SerialSession(StationSession(self.store, self.station_id, rules=self.rules))
+        idle = timedelta(seconds=self.idle_sign_out_s)
+        session = StationSession(self.store, self.station_id, rules=self.rules, idle_sign_out=idle)
+        return SerialSession(session)
 
     # --- settings -----------------------------------------------------------------------------
     def test_connection(self, erp: Any) -> tuple[bool, str]:
@@ -210,6 +216,7 @@ class Station:
                                                    scanner_suffix=scanner_suffix, camera=camera))
         changed_erp = erp != self.settings.erp
         self.settings = replace(self.settings.with_erp(erp), station_id=station_id)
+        self.scanner_suffix = scanner_suffix
         if changed_erp and self.engine is not None:
             return "Saved. Restart the station to sync with the new ERP address"
         return "Saved"
@@ -254,11 +261,13 @@ def open_station(settings: Settings, *, sync: bool = True, pull_interval: float 
     """Open the station's store and (with ``sync``) start its sync engine towards ``settings.erp``.
 
     Raises sync.store.StoreError when the store file cannot be used."""
+    from app.ui.saved_settings import load_saved
     from sync.store import Store
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store.open(settings.store_path, photos_dir=settings.photos_dir)
-    station = Station(settings=settings, store=store, rules=rules)
+    station = Station(settings=settings, store=store, rules=rules,
+                      scanner_suffix=load_saved(settings.data_dir).scanner_suffix)
     if sync:
         from sync.engine import SyncEngine, connector_for
 

@@ -58,6 +58,7 @@ def ScanField(
     keep_focus: bool = True,
     hint: str | None = None,
     password: bool = False,
+    tab_submits: bool = False,
 ) -> ft.Control:
     """The field a keyboard-wedge scanner types into. It takes focus when it appears and, with
     ``keep_focus``, takes it back after any button press, so the next scan always lands here.
@@ -73,8 +74,12 @@ def ScanField(
             if asyncio.iscoroutine(result):
                 await result
 
-    async def refocus(_: ft.Event[ft.TextField]) -> None:
-        if not keep_focus:
+    async def refocus(e: ft.Event[ft.TextField]) -> None:
+        tabbed = tab_submits and bool((e.control.value or "").strip())
+        if tabbed:
+            # a scanner set to send Tab after each code moves the focus away: that is its Enter
+            await submit(e)
+        if not keep_focus and not tabbed:
             return
         await asyncio.sleep(0.15)
         field = ref.current
@@ -224,7 +229,8 @@ def Frame(
     )
     top: list[ft.Control] = [header]
     if on_scan is not None:
-        top.append(ScanField(on_scan, label=scan_label, keep_focus=keep_focus, hint=scan_hint))
+        top.append(ScanField(on_scan, label=scan_label, keep_focus=keep_focus, hint=scan_hint,
+                             tab_submits=model.station.scanner_suffix == "tab"))
     top.append(FeedbackBanner(model.feedback))
     return ft.Column(
         expand=True,

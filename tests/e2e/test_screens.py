@@ -262,3 +262,33 @@ def test_settings_test_connection_says_why_it_failed(serve_station, open_station
     page.see(re.compile("Cannot reach the ERP"))
     both_sizes(page, "settings")
     assert "admin@" not in page.page.content()
+
+
+def test_a_scanner_that_sends_tab_after_each_code_works_too(serve_station, open_station):
+    served = serve_station()
+    served.station.scanner_suffix = "tab"
+    page = open_station(served.url, DESKTOP)
+    sign_in(page, "U-RECV-1", "1111")
+    page.press("Receive")
+    page.see("Scan the parcel")
+    spec = return_spec(DEMO, "RMA-000101")
+    page.scan(spec.rma, suffix="Tab")
+    page.see(spec.customer)
+    page.scan(barcode(spec.box[0].product), suffix="Tab")
+    page.see("1 of 1")
+
+
+def test_an_idle_worker_is_signed_out_and_finds_the_job_again(serve_station, open_station):
+    served = serve_station()
+    served.station.idle_sign_out_s = 3
+    page = open_station(served.url, DESKTOP)
+    sign_in(page, "U-RECV-1", "1111")
+    page.press("Receive")
+    page.see("Scan the parcel")
+    spec = return_spec(DEMO, "RMA-000101")
+    page.scan(spec.rma)
+    page.see(spec.customer)
+    page.see("Signed out after a while without activity", timeout_ms=15_000)
+    sign_in(page, "U-RECV-1", "1111")
+    page.see("Resumed your")
+    page.see(spec.customer)
