@@ -127,3 +127,65 @@ class Task:
 
     def view(self) -> TaskView:
         raise NotImplementedError
+
+
+class UnitScanTask(Task):
+    """A task that opens a subject by its first scan (a return, an order) and then records one
+    :class:`ScannedItem` per unit: receive and pack. A serial-tracked unit scanned by its plain
+    barcode waits for the next scan to be its serial label. ``subject_key`` names the subject's id
+    in the draft (kept stable: drafts written by an older version still load)."""
+
+    subject_key = "subject_id"
+
+    def __init__(self, desk: Desk) -> None:
+        super().__init__(desk)
+        self.subject_id: int | None = None
+        self.items: list[ScannedItem] = []
+        self.next_seq = 1
+        self.awaiting_serial: int | None = None
+
+    def to_draft(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            self.subject_key: self.subject_id,
+            "items": [i.to_dict() for i in self.items],
+            "next_seq": self.next_seq,
+            "awaiting_serial": self.awaiting_serial,
+        }
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        self.subject_id = data.get(self.subject_key)
+        self.items = [ScannedItem.from_dict(i) for i in data.get("items", [])]
+        self.next_seq = int(data.get("next_seq", len(self.items) + 1))
+        self.awaiting_serial = data.get("awaiting_serial")
+
+    def has_progress(self) -> bool:
+        return bool(self.items)
+
+    def _reset(self) -> None:
+        self.subject_id, self.items, self.next_seq, self.awaiting_serial = None, [], 1, None
+
+    def _new_item(self, code: ScannedCode, product: Product | None) -> ScannedItem:
+        return item_from(self.next_seq, code, product)
+
+    def _add(self, item: ScannedItem, product: Product | None) -> None:
+        self.items.append(item)
+        self.next_seq += 1
+        serial_wanted = product is not None and product.get("serial_tracked") and not item.serial
+        self.awaiting_serial = item.seq if serial_wanted else None
+
+    def _awaiting(self) -> ScannedItem | None:
+        """The unit whose serial label the next scan may be."""
+        return next((i for i in self.items if i.seq == self.awaiting_serial), None)
+
+    def _give_serial(self, item: ScannedItem, serial: str) -> ScannedItem:
+        updated = ScannedItem(item.seq, item.barcode, item.product_id, item.lot, serial, item.expiry)
+        self.items = [updated if i.seq == item.seq else i for i in self.items]
+        self.awaiting_serial = None
+        return updated
+
+    def _take_back(self) -> ScannedItem | None:
+        if not self.items:
+            return None
+        self.awaiting_serial = None
+        return self.items.pop()

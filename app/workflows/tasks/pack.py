@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from typing import Any
 
 from app.workflows.packing import check_unit, pack_payload, packed_lines
 from app.workflows.receiving import ScannedItem
 from app.workflows.results import Accepted, Outcome, Refusal
 from app.workflows.scanning import ScannedCode
-from app.workflows.tasks.base import Desk, Task, item_from, lookup_product, product_name, unreadable
+from app.workflows.tasks.base import UnitScanTask, lookup_product, product_name, unreadable
 from app.workflows.views import (
     LineView,
     TaskView,
@@ -19,39 +17,16 @@ from sync.operations import Operation
 from sync.reference import Shipment
 
 
-class PackTask(Task):
+class PackTask(UnitScanTask):
     """Scan an order's pick list (shipment or order number), then every unit packed; confirm when
     complete, or short with a reason (a supervisor approves it)."""
 
     kind = "pack"
 
-    def __init__(self, desk: Desk) -> None:
-        super().__init__(desk)
-        self.shipment_id: int | None = None
-        self.items: list[ScannedItem] = []
-        self.next_seq = 1
-        self.awaiting_serial: int | None = None
-
-    def to_draft(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "shipment_id": self.shipment_id,
-            "items": [i.to_dict() for i in self.items],
-            "next_seq": self.next_seq,
-            "awaiting_serial": self.awaiting_serial,
-        }
-
-    def restore(self, data: Mapping[str, Any]) -> None:
-        self.shipment_id = data.get("shipment_id")
-        self.items = [ScannedItem.from_dict(i) for i in data.get("items", [])]
-        self.next_seq = int(data.get("next_seq", len(self.items) + 1))
-        self.awaiting_serial = data.get("awaiting_serial")
-
-    def has_progress(self) -> bool:
-        return bool(self.items)
+    subject_key = "shipment_id"
 
     def the_shipment(self) -> Shipment | None:
-        return self.desk.store.shipment(self.shipment_id) if self.shipment_id is not None else None
+        return self.desk.store.shipment(self.subject_id) if self.subject_id is not None else None
 
     def subject(self) -> str | None:
         shipment = self.the_shipment()
@@ -67,7 +42,7 @@ class PackTask(Task):
             return Refusal("not_ready", f"order {number} is waiting for stock: it cannot be packed yet")
         if any(op["payload"].get("shipment_id") == shipment["id"] for op in self.desk.queued("confirm_pack")):
             return Refusal("already_packed", f"order {number} was already packed at this station")
-        self.shipment_id = shipment["id"]
+        self.subject_id = shipment["id"]
         units = sum(float(line["quantity"]) for line in shipment["lines"])
         return Accepted(f"order {number} for {shipment['customer']}: pack {units:g} item(s). Scan each item.")
 
@@ -84,7 +59,7 @@ class PackTask(Task):
             return self._open(found)
         product = lookup_product(self.desk, code)
         if product is None:
-            awaiting = next((i for i in self.items if i.seq == self.awaiting_serial), None)
+            awaiting = self._awaiting()
             if awaiting is not None and not code.gtin and not code.problem:
                 return self._attach_serial(awaiting, code.data)
             other = store.find_shipment(code.data)
@@ -96,7 +71,7 @@ class PackTask(Task):
                 )
             if refusal := unreadable(code):
                 return refusal
-        item = item_from(self.next_seq, code, product)
+        item = self._new_item(code, product)
         lot_number = item.serial or item.lot
         lot = store.lot(product["id"], lot_number) if product and lot_number else None
         refusal = check_unit(
@@ -111,11 +86,7 @@ class PackTask(Task):
         )
         if refusal is not None:
             return refusal
-        self.items.append(item)
-        self.next_seq += 1
-        self.awaiting_serial = (
-            item.seq if (product and product.get("serial_tracked") and not item.serial) else None
-        )
+        self._add(item, product)
         return Accepted(
             self._progress(item.product_id)
             + (" — scan its serial label" if self.awaiting_serial == item.seq else "")
@@ -124,9 +95,7 @@ class PackTask(Task):
     def _attach_serial(self, item: ScannedItem, serial: str) -> Outcome:
         if any(i.serial == serial for i in self.items):
             return Refusal("duplicate_serial", f"duplicate serial: {serial} is already in this parcel")
-        updated = ScannedItem(item.seq, item.barcode, item.product_id, item.lot, serial, item.expiry)
-        self.items = [updated if i.seq == item.seq else i for i in self.items]
-        self.awaiting_serial = None
+        self._give_serial(item, serial)
         return Accepted(f"serial {serial} recorded for {product_name(self.desk, item.product_id)}")
 
     def _progress(self, product_id: int | None) -> str:
@@ -139,15 +108,14 @@ class PackTask(Task):
         return f"{product_name(self.desk, product_id)}: {packed} of {needed:g}; {tail}"
 
     def undo(self) -> Outcome:
-        if not self.items:
+        item = self._take_back()
+        if item is None:
             return Refusal("nothing_to_undo", "nothing packed yet")
-        item = self.items.pop()
-        self.awaiting_serial = None
         return Accepted(f"took back the last scan ({item.barcode}): take it out of the parcel")
 
     def cancel(self) -> Accepted:
         label = self.subject() or "the pack"
-        self.shipment_id, self.items, self.next_seq, self.awaiting_serial = None, [], 1, None
+        self._reset()
         return Accepted(f"pack of {label} cancelled: nothing was sent; unpack the parcel")
 
     def confirm(self, reason: str | None) -> Outcome:
@@ -200,7 +168,7 @@ class PackTask(Task):
             ops = [pack]
         self.desk.queue(ops, f"packed {shipment['number']}")
         number = shipment["number"]
-        self.shipment_id, self.items, self.next_seq, self.awaiting_serial = None, [], 1, None
+        self._reset()
         if short:
             return Accepted(
                 f"order {number} packed short ({reason}): waiting for a supervisor's approval",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from app.workflows.receiving import ScannedItem, reconcile
 from app.workflows.results import Accepted, Outcome, Refusal
 from app.workflows.scanning import ScannedCode
-from app.workflows.tasks.base import Desk, Task, item_from, lookup_product, product_name, unreadable
+from app.workflows.tasks.base import UnitScanTask, lookup_product, product_name, unreadable
 from app.workflows.views import (
     ExtraView,
     LineView,
@@ -24,38 +23,15 @@ EXTRA_WORDS = {
 }
 
 
-class ReceiveTask(Task):
+class ReceiveTask(UnitScanTask):
     """Scan a return's label, then every item in the box; confirm (with a reason when partial)."""
 
     kind = "receive"
 
-    def __init__(self, desk: Desk) -> None:
-        super().__init__(desk)
-        self.return_id: int | None = None
-        self.items: list[ScannedItem] = []
-        self.next_seq = 1
-        self.awaiting_serial: int | None = None
-
-    def to_draft(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "return_id": self.return_id,
-            "items": [i.to_dict() for i in self.items],
-            "next_seq": self.next_seq,
-            "awaiting_serial": self.awaiting_serial,
-        }
-
-    def restore(self, data: Mapping[str, Any]) -> None:
-        self.return_id = data.get("return_id")
-        self.items = [ScannedItem.from_dict(i) for i in data.get("items", [])]
-        self.next_seq = int(data.get("next_seq", len(self.items) + 1))
-        self.awaiting_serial = data.get("awaiting_serial")
-
-    def has_progress(self) -> bool:
-        return bool(self.items)
+    subject_key = "return_id"
 
     def the_return(self) -> Return | None:
-        return self.desk.store.return_(self.return_id) if self.return_id is not None else None
+        return self.desk.store.return_(self.subject_id) if self.subject_id is not None else None
 
     def subject(self) -> str | None:
         ret = self.the_return()
@@ -75,7 +51,7 @@ class ReceiveTask(Task):
             )
         if self._already_received_here(ret["id"]):
             return Refusal("already_received", f"{label} was already received at this station")
-        self.return_id = ret["id"]
+        self.subject_id = ret["id"]
         units = sum(float(line["quantity"]) for line in ret["lines"])
         return Accepted(
             f"{label} ({ret['number']}, {ret['customer']}): {units:g} item(s) expected. "
@@ -109,30 +85,20 @@ class ReceiveTask(Task):
                 return self._attach_serial(pending, code.data)
             if refusal := unreadable(code):
                 return refusal
-        item = item_from(self.next_seq, code, product)
+        item = self._new_item(code, product)
         if item.serial and any(
             i.serial == item.serial and i.product_id == item.product_id for i in self.items
         ):
             return Refusal(
                 "duplicate_serial", f"duplicate serial: {item.serial} was already scanned in this box"
             )
-        self.items.append(item)
-        self.next_seq += 1
-        self.awaiting_serial = (
-            item.seq if (product and product.get("serial_tracked") and not item.serial) else None
-        )
+        self._add(item, product)
         return self._feedback(item)
-
-    def _awaiting(self) -> ScannedItem | None:
-        return next((i for i in self.items if i.seq == self.awaiting_serial), None)
 
     def _attach_serial(self, item: ScannedItem, serial: str) -> Outcome:
         if any(i.serial == serial and i.product_id == item.product_id for i in self.items):
             return Refusal("duplicate_serial", f"duplicate serial: {serial} was already scanned in this box")
-        updated = ScannedItem(item.seq, item.barcode, item.product_id, item.lot, serial, item.expiry)
-        self.items = [updated if i.seq == item.seq else i for i in self.items]
-        self.awaiting_serial = None
-        result = self._feedback(updated)
+        result = self._feedback(self._give_serial(item, serial))
         return Accepted(f"serial {serial} recorded. {result.message}", warning=result.warning)
 
     def _feedback(self, item: ScannedItem) -> Accepted:
@@ -173,15 +139,14 @@ class ReceiveTask(Task):
         return reconcile(lines, self.items, products)
 
     def undo(self) -> Outcome:
-        if not self.items:
+        item = self._take_back()
+        if item is None:
             return Refusal("nothing_to_undo", "nothing scanned yet")
-        item = self.items.pop()
-        self.awaiting_serial = None
         return Accepted(f"took back the last scan ({item.barcode})")
 
     def cancel(self) -> Accepted:
         label = self.subject() or "the receipt"
-        self.return_id, self.items, self.next_seq, self.awaiting_serial = None, [], 1, None
+        self._reset()
         return Accepted(f"receipt of {label} cancelled: nothing was sent")
 
     def confirm(self, reason: str | None) -> Outcome:
@@ -216,7 +181,7 @@ class ReceiveTask(Task):
             words += f", {len(rec.extras)} extra"
         if not rec.complete:
             words += f", partial ({reason})"
-        self.return_id, self.items, self.next_seq, self.awaiting_serial = None, [], 1, None
+        self._reset()
         return Accepted(words + ". Scan the next parcel.", operations=(op,))
 
     def view(self) -> TaskView:
