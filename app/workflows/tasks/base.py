@@ -54,6 +54,13 @@ def lookup_product(desk: Desk, code: ScannedCode) -> Product | None:
     return None
 
 
+def receipt_queued_here(desk: Desk, return_id: int) -> dict[str, Any] | None:
+    """The ``receive_return`` this station queued for the return, if any (any live outbox state)."""
+    return next(
+        (op for op in desk.queued("receive_return") if op["payload"].get("return_id") == return_id), None
+    )
+
+
 def unreadable(code: ScannedCode) -> Refusal | None:
     """A refusal for a label whose data could not be read (a damaged GS1 code): scan it again rather
     than record a misread as an unknown item."""

@@ -11,7 +11,15 @@ from app.workflows.grading import GRADES, Answer, family
 from app.workflows.results import Accepted, Outcome, Refusal
 from app.workflows.rules import DISPOSITION_LABELS, DISPOSITIONS, Decision, Facts
 from app.workflows.scanning import ScannedCode
-from app.workflows.tasks.base import Desk, Task, item_from, lookup_product, product_name, unreadable
+from app.workflows.tasks.base import (
+    Desk,
+    Task,
+    item_from,
+    lookup_product,
+    product_name,
+    receipt_queued_here,
+    unreadable,
+)
 from app.workflows.views import (
     CheckView,
     LineView,
@@ -53,10 +61,7 @@ class InspectTask(Task):
 
     # --- what is waiting ---------------------------------------------------------------------
     def _receipt_here(self, return_id: int) -> dict[str, Any] | None:
-        return next(
-            (op for op in self.desk.queued("receive_return") if op["payload"].get("return_id") == return_id),
-            None,
-        )
+        return receipt_queued_here(self.desk, return_id)
 
     def _received(self, ret: Return) -> dict[int, float]:
         """Units received per product: from this station's receipt when it made one, else the ERP's."""

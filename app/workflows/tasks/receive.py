@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from app.workflows.receiving import ScannedItem, reconcile
 from app.workflows.results import Accepted, Outcome, Refusal
 from app.workflows.scanning import ScannedCode
-from app.workflows.tasks.base import UnitScanTask, lookup_product, product_name, unreadable
+from app.workflows.tasks.base import (
+    UnitScanTask,
+    lookup_product,
+    product_name,
+    receipt_queued_here,
+    unreadable,
+)
 from app.workflows.views import (
     ExtraView,
     LineView,
@@ -37,19 +41,13 @@ class ReceiveTask(UnitScanTask):
         ret = self.the_return()
         return ret["rma"] if ret else None
 
-    def _already_received_here(self, return_id: int) -> dict[str, Any] | None:
-        return next(
-            (op for op in self.desk.queued("receive_return") if op["payload"].get("return_id") == return_id),
-            None,
-        )
-
     def _open(self, ret: Return) -> Outcome:
         label = ret["rma"]
         if ret["state"] != "draft":
             return Refusal(
                 "already_received", f"{label} is already {ret['state']}: it cannot be received again"
             )
-        if self._already_received_here(ret["id"]):
+        if receipt_queued_here(self.desk, ret["id"]):
             return Refusal("already_received", f"{label} was already received at this station")
         self.subject_id = ret["id"]
         units = sum(float(line["quantity"]) for line in ret["lines"])
