@@ -693,3 +693,19 @@ def test_a_badge_scanned_into_a_receipt_is_not_recorded_as_an_item(session, worl
     outcome = refused(session.scan("U-SUPV-1"), "badge_scanned")
     assert outcome.message == "U-SUPV-1 is a badge, not an item: to change who works here, sign out first"
     assert session.view().extras == ()
+
+
+def test_a_task_view_is_plain_data_a_screen_or_a_log_can_serialise(session, world):
+    import json
+
+    ok(session.sign_in("U-LEAD-1", "5555"))
+    ok(receive(session, world, "RMA-000106", [world.barcode("ACC-SCARF-GRY")]))
+    ok(session.start("inspect"))
+    ok(session.scan(world.barcode("ACC-SCARF-GRY")))
+    ok(session.grade("A"))
+    assert session.view().unit.decision is None  # not before the checklist is answered
+    ok(session.check({"packaging_intact": True, "damaged": False}))
+    refused(session.confirm(), "incomplete")  # a photo is still needed
+    data = json.loads(json.dumps(session.view().to_dict()))
+    assert data["unit"]["decision"]["rule_id"] == "grade-a-b-restock"
+    assert data["last"] == {"ok": False, "code": "incomplete", "message": data["refusals"][-1]["message"]}

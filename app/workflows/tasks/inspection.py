@@ -324,26 +324,33 @@ class InspectTask(Task):
             lot_recalled=bool(lot and lot.get("recalled")),
         )
 
-    def _still_needed(self) -> list[str]:
+    def _unanswered(self) -> list[str]:
+        """The checklist questions still without an answer (days to expiry only for lot-tracked goods)."""
         assert self.unit is not None
         product = self.desk.store.product(self.unit["product_id"])
-        spec = family(product["family"])
+        answers = self._answers()
+        return [
+            item.question
+            for item in family(product["family"]).checklist
+            if answers.get(item.name) is None and not (item.kind == "days" and not product.get("lot_tracked"))
+        ]
+
+    def _still_needed(self) -> list[str]:
+        assert self.unit is not None
+        spec = family(self.desk.store.product(self.unit["product_id"])["family"])
         needed = []
         more = spec.photos_required - len(self.unit["photos"])
         if more > 0:
             needed.append(f"{more} more photo(s)")
         if not self.unit.get("grade"):
             needed.append("a grade")
-        answers = self._answers()
-        for item in spec.checklist:
-            if answers.get(item.name) is None and not (
-                item.kind == "days" and not product.get("lot_tracked")
-            ):
-                needed.append(f"answer: {item.question}")
+        needed.extend(f"answer: {question}" for question in self._unanswered())
         return needed
 
     def _decision(self) -> Decision | None:
-        if self.unit is None or not self.unit.get("grade"):
+        """The rules' decision, once the unit is graded and its checklist answered (photos are not
+        an input of the rules, so the disposition shows while the inspector still takes them)."""
+        if self.unit is None or not self.unit.get("grade") or self._unanswered():
             return None
         return self.desk.rules.decide(self._facts(), chosen=self.unit.get("chosen"))
 
