@@ -196,3 +196,74 @@ def test_a_supervisor_at_another_station_decides_a_request_pulled_from_the_erp(
         {},
     )
     assert [i["state"] for i in inspections] == ["failed"]
+
+
+@pytest.mark.erp
+@pytest.mark.slow
+def test_an_expired_lot_read_from_gs1_is_never_restocked_in_the_erp(erp, station, tmp_path, capsys):
+    demo_return = next(r for r in erp.demo.returns if r.rma == "RMA-000113")  # the box holds another lot
+    (unit,) = demo_return.box
+    lot = next(spec for spec in erp.demo.lots_of(unit.product) if spec.number == unit.lot)
+    assert lot.expiration_date < erp.demo.today  # the demo's wrong lot is the expired one
+    gs1 = (
+        "]d201"
+        + erp.demo.product(unit.product).barcode.zfill(14)
+        + "17"
+        + lot.expiration_date.strftime("%y%m%d")
+        + "10"
+        + lot.number
+    )
+    (tmp_path / "jar.jpg").write_bytes((EXAMPLES / "photos" / "wallet.jpg").read_bytes())
+    events = tmp_path / "expired.jsonl"
+    events.write_text(
+        "\n".join(
+            json.dumps(event)
+            for event in [
+                {"signin": {"badge": "U-RECV-1", "pin": "1111"}},
+                {"task": "receive"},
+                {"scan": "RMA-000113"},
+                {"scan": gs1},
+                {"confirm": {"reason": "another lot than the one sold"}},
+                {"signout": {}},
+                {"signin": {"badge": "U-INSP-1", "pin": "2222"}},
+                {"task": "inspect"},
+                {"scan": "RMA-000113"},
+                {"scan": gs1},
+                {"override": "restock", "expect": "never_restock"},
+                {"photo": "jar.jpg"},
+                {"grade": "A"},
+                {"check": {"seal_intact": True}},
+                {"confirm": {}},
+            ]
+        )
+        + "\n"
+    )
+    assert main(["replay", str(events), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    inspection = next(op for op in report["operations"] if op["type"] == "inspect_item")["payload"]
+    assert (inspection["disposition"], inspection["rule_id"], inspection["lot"]) == (
+        "dispose",
+        "health-expired",
+        lot.number,
+    )
+    assert inspection["checklist"]["lot_matches"] is False and inspection["checklist"]["days_to_expiry"] < 0
+    sync(capsys)
+    row = returns_by_rma(erp, "RMA-000113")["RMA-000113"]
+    (recorded,) = erp.call(
+        "model.quality.inspection.search_read",
+        [("origin", "=", f"{RETURN},{row['id']}")],
+        0,
+        None,
+        None,
+        ["state", "station_disposition", "station_rule"],
+        {},
+    )
+    assert (recorded["state"], recorded["station_disposition"], recorded["station_rule"]) == (
+        "pending",
+        "dispose",
+        "health-expired",
+    )  # a write-off waits for a supervisor
+    (approval,) = erp.call(
+        "model.returns.station.approval.search_read", [], 0, None, None, ["kind", "state"], {}
+    )
+    assert (approval["kind"], approval["state"]) == ("write_off", "pending")
