@@ -354,26 +354,28 @@ class SyncEngine:
             log.exception("sync: connector raised while applying a batch")
             return False
         self._note_success()
-        done_ids: set[str] = set()
-        for op, result in zip(batch, results, strict=True):
-            if isinstance(result, ApplyResult):
-                outbox.ack(self.store, op.id, erp_refs=result.erp_refs, already=result.already)
-                done_ids.add(op.id)
-                if result.already:
-                    report.already += 1
-                else:
-                    report.applied += 1
-            elif isinstance(result, ErpConflict):
-                outbox.conflict(self.store, op.id, str(result))
-                report.conflicts += 1
-            elif isinstance(result, ErpRejected):
-                outbox.fail(self.store, op.id, str(result))
-                report.failed += 1
-            elif isinstance(result, ErpUnavailable):
-                outbox.requeue(self.store, op.id, str(result), delay=outbox.backoff_delay(1, rng=self._rng))
-                report.requeued += 1
-            else:  # not attempted: a dependency in this batch did not apply
-                outbox.release(self.store, [op.id])
+        # One transaction (one fsync) records the whole batch's outcome.
+        with self.store.atomic():
+            for op, result in zip(batch, results, strict=True):
+                if isinstance(result, ApplyResult):
+                    outbox.ack(self.store, op.id, erp_refs=result.erp_refs, already=result.already)
+                    if result.already:
+                        report.already += 1
+                    else:
+                        report.applied += 1
+                elif isinstance(result, ErpConflict):
+                    outbox.conflict(self.store, op.id, str(result))
+                    report.conflicts += 1
+                elif isinstance(result, ErpRejected):
+                    outbox.fail(self.store, op.id, str(result))
+                    report.failed += 1
+                elif isinstance(result, ErpUnavailable):
+                    outbox.requeue(
+                        self.store, op.id, str(result), delay=outbox.backoff_delay(1, rng=self._rng)
+                    )
+                    report.requeued += 1
+                else:  # not attempted: a dependency in this batch did not apply
+                    outbox.release(self.store, [op.id])
         self._notify()
         return True
 
