@@ -17,6 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve = sub.add_parser(
         "serve",
         help="create the ERP database with demo data on first start, then serve JSON-RPC until Ctrl-C",
+        description="Serve the embedded Tryton ERP (database 'returns', user admin). The admin password "
+        "is STATION_ERP_PASSWORD (default admin), set at every start and never printed.",
     )
     _data_dir_option(serve)
     serve.add_argument(

@@ -277,6 +277,12 @@ def _with_pools(app: Callable, data_dir: Path) -> Callable:  # type: ignore[type
     loaded = {DATABASE}
     lock = threading.Lock()
 
+    def forget_removed() -> None:
+        # A database whose file was removed (a test's copy) gives its memory back.
+        for gone in [n for n in loaded if n != DATABASE and not database_file(data_dir, n).exists()]:
+            Pool.stop(gone)
+            loaded.discard(gone)
+
     def wsgi(environ: dict, start_response: Callable) -> object:  # type: ignore[type-arg]
         name = environ.get("PATH_INFO", "/").split("/")[1]
         if (
@@ -287,6 +293,7 @@ def _with_pools(app: Callable, data_dir: Path) -> Callable:  # type: ignore[type
         ):
             with lock:
                 if name not in loaded:
+                    forget_removed()
                     Pool(name).init()
                     loaded.add(name)
         return app(environ, start_response)
