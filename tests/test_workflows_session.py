@@ -709,3 +709,11 @@ def test_a_task_view_is_plain_data_a_screen_or_a_log_can_serialise(session, worl
     data = json.loads(json.dumps(session.view().to_dict()))
     assert data["unit"]["decision"]["rule_id"] == "grade-a-b-restock"
     assert data["last"] == {"ok": False, "code": "incomplete", "message": data["refusals"][-1]["message"]}
+
+
+def test_a_sku_typed_by_hand_counts_like_the_barcode(store, session, world):
+    ok(session.sign_in("U-RECV-1", "1111"))
+    ok(session.start("receive"))
+    ok(session.scan("RMA-000106"))
+    assert ok(session.scan("ACC-SCARF-GRY")).message == "Merino Scarf, Grey: 1 of 1"
+    assert [line.outcome for line in session.view().lines] == ["matched"]
