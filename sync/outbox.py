@@ -15,6 +15,7 @@ supervisor action is written to the audit log with who, where and why.
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -95,24 +96,45 @@ def claim(store: Store, limit: int = 100, *, now: str | None = None) -> list[Ope
     """
     now = now or utc_now()
     with store.atomic():
-        states = {row["id"]: row["state"] for row in store._rows("SELECT id, state FROM outbox")}
-        batch: list[Operation] = []
-        chosen: set[str] = set()
-        for row in store._rows(
-            "SELECT id, depends_on, operation, next_attempt_at FROM outbox"
-            " WHERE state = 'pending' ORDER BY seq"
-        ):
-            if len(batch) >= limit:
+        chosen: list[str] = []
+        picked: set[str] = set()
+        page, offset = max(limit * 2, 200), 0
+        while len(chosen) < limit:
+            rows = store._rows(
+                "SELECT id, depends_on FROM outbox WHERE state = 'pending'"
+                " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY seq LIMIT ? OFFSET ?",
+                (now, page, offset),
+            )
+            if not rows:
                 break
-            if row["next_attempt_at"] and row["next_attempt_at"] > now:
-                continue
-            op = Operation.from_json(row["operation"])
-            if all(dep in chosen or states.get(dep, DONE) == DONE for dep in op.depends_on):
-                batch.append(op)
-                chosen.add(op.id)
-        for op in batch:
-            store.set_operation_state(op.id, SENDING)
+            offset += page
+            deps = {dep for row in rows for dep in json.loads(row["depends_on"])}
+            states = _states(store, deps - picked)
+            for row in rows:
+                if len(chosen) >= limit:
+                    break
+                if all(
+                    dep in picked or states.get(dep, DONE) == DONE for dep in json.loads(row["depends_on"])
+                ):
+                    chosen.append(row["id"])
+                    picked.add(row["id"])
+        batch = []
+        for op_id in chosen:
+            row = store.set_operation_state(op_id, SENDING)
+            batch.append(Operation.from_dict(row["operation"]))
         return batch
+
+
+def _states(store: Store, ids: set[str]) -> dict[str, str]:
+    """The outbox state of each of ``ids`` this outbox holds."""
+    found: dict[str, str] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in store._rows(f"SELECT id, state FROM outbox WHERE id IN ({marks})", chunk):
+            found[row["id"]] = row["state"]
+    return found
 
 
 def ack(store: Store, op_id: str, *, erp_refs: dict[str, Any] | None = None, already: bool = False) -> None:
