@@ -5,6 +5,7 @@ operations queued for the ERP."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -696,8 +697,6 @@ def test_a_badge_scanned_into_a_receipt_is_not_recorded_as_an_item(session, worl
 
 
 def test_a_task_view_is_plain_data_a_screen_or_a_log_can_serialise(session, world):
-    import json
-
     ok(session.sign_in("U-LEAD-1", "5555"))
     ok(receive(session, world, "RMA-000106", [world.barcode("ACC-SCARF-GRY")]))
     ok(session.start("inspect"))
@@ -717,3 +716,8 @@ def test_a_sku_typed_by_hand_counts_like_the_barcode(store, session, world):
     ok(session.scan("RMA-000106"))
     assert ok(session.scan("ACC-SCARF-GRY")).message == "Merino Scarf, Grey: 1 of 1"
     assert [line.outcome for line in session.view().lines] == ["matched"]
+
+
+def test_a_pin_typed_into_the_badge_field_is_not_written_to_the_audit_log(store, session):
+    refused(session.sign_in("1111", "1111"), "sign_in_refused")
+    assert all("1111" not in json.dumps(row) for row in store.audit_log())

@@ -138,7 +138,9 @@ class StationSession:
         while someone else is signed in signs them out first (their work is kept as a draft)."""
         found = authenticate(self.store, badge, pin)
         if isinstance(found, Refusal):
-            self.store.audit(who=badge.strip()[:40], what="sign-in refused", station=self.station_id)
+            # Text that is no badge may be a PIN typed in the wrong field: it is never written down.
+            who = badge.strip() if self.store.person(badge.strip()) is not None else "(unknown badge)"
+            self.store.audit(who=who, what="sign-in refused", station=self.station_id)
             return self._record(found)
         if self._person is not None and self._person["badge"] != found["badge"]:
             self.sign_out()
