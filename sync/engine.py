@@ -269,6 +269,11 @@ class SyncEngine:
             except Exception:  # a bug, not an ERP fault: keep the engine alive, say so once
                 log.exception("sync: unexpected error; will try again")
                 self._note_failure("unexpected error in the sync engine (see the log)")
+                continue
+            attempted = report.applied + report.already + report.failed + report.conflicts + report.requeued
+            if not attempted:
+                # Pending work that cannot go yet (waiting on a dependency's retry): do not spin.
+                self._wake.wait(1.0)
 
     def _seconds_to_next_work(self) -> float:
         now = time.monotonic()
