@@ -201,7 +201,9 @@ class Station:
         except ErpAuthFailed:
             return False, f"The ERP at {erp.base_url} refused user {erp.user}: check the user and password"
         except ErpError as exc:
-            return False, f"Cannot reach the ERP at {erp.base_url}: {exc}"
+            # the connector's own words already name the address (never the password)
+            text = str(exc) or f"cannot reach the ERP at {erp.base_url}"
+            return False, text[0].upper() + text[1:]
         except Exception as exc:  # a connector bug still gets a readable line, not a stack trace
             return False, f"Connection test failed: {type(exc).__name__}: {exc}"
         return True, f"Connected: {description}"

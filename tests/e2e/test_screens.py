@@ -10,6 +10,7 @@ import re
 import pytest
 from PIL import Image
 
+from app.ui.web import free_port
 from sync import outbox
 from sync.erp.tryton.demo import plan
 from tests.e2e.demo_store import return_spec
@@ -239,6 +240,7 @@ def test_supervisor_sends_a_failed_operation_again(serve_station, open_station):
     outbox.claim(store)
     outbox.fail(store, op_id, "the ERP refused: return CR00001 is locked")
     page.press("Sign out")
+    page.see("Rosa Diaz signed out")
     sign_in(page, "U-SUPV-1", "4444")
     page.press("Supervise")
     page.see("Received, not inspected")
@@ -257,7 +259,12 @@ def test_settings_test_connection_says_why_it_failed(serve_station, open_station
     page = open_station(served.url, DESKTOP)
     page.press("Settings")
     page.field("ERP host").wait_for()
-    page.type_into("Port", "1", enter=False)
+    page.type_into("Port", "1", enter=False)  # 80001
+    page.press("Test connection")
+    page.see("The port must be between 1 and 65535, not 80001")
+    page.field("Port").click()
+    page.page.keyboard.press("Control+A")
+    page.page.keyboard.type(str(free_port()))  # nobody listens there
     page.press("Test connection")
     page.see(re.compile("Cannot reach the ERP"))
     both_sizes(page, "settings")

@@ -37,6 +37,8 @@ def Home(model: StationModel) -> ft.Control:
             content=ft.Button(
                 content=ft.Column(
                     spacing=2,
+                    tight=True,
+                    alignment=ft.MainAxisAlignment.CENTER,
                     controls=[
                         ft.Row([ft.Icon(ICONS[screen], size=30),
                                 ft.Text(SCREEN_TITLES[screen], size=22, weight=ft.FontWeight.BOLD)]),

@@ -40,6 +40,8 @@ def Settings(model: StationModel) -> ft.Control:
             number = int(port)
         except ValueError:
             return f"The port must be a number, not {port!r}"
+        if not 0 < number < 65536:
+            return f"The port must be between 1 and 65535, not {number}"
         if not host.strip() or not database.strip():
             return "Fill in the ERP host and database"
         try:

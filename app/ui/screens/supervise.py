@@ -208,11 +208,12 @@ def Supervise(model: StationModel) -> ft.Control:
 
     tabs = button_row([
         big_button("Queues", lambda: set_tab("queues"), primary=tab == "queues"),
-        big_button(f"Outbox ({model.status.failures if model.status else 0} need attention)",
+        big_button(f"Outbox ({model.status.failures if model.status else 0})",
                    lambda: set_tab("outbox"), primary=tab == "outbox"),
         big_button(f"Approvals ({_pending_count(model)})", lambda: set_tab("approvals"),
                    primary=tab == "approvals"),
-        big_button("Refresh", refresh, icon=ft.Icons.REFRESH),
+        ft.IconButton(ft.Icons.REFRESH, on_click=refresh, tooltip="Refresh", icon_size=28,
+                      width=theme.TARGET, height=theme.TARGET),
     ])
     content = {"queues": queues, "outbox": outbox_view, "approvals": approvals_view}[tab]()
     return Frame(model, [tabs, *content], keep_focus=False)

@@ -40,7 +40,7 @@ def line_row(line: Any) -> ft.Control:
         detail.append(f"lot {line.lot}")
     if line.lots_scanned:
         detail.append("scanned " + ", ".join(line.lots_scanned))
-    if line.message and line.message not in (counts, line.outcome):
+    if line.message and line.message not in (counts, line.outcome) and not line.message.startswith(counts):
         detail.append(line.message)
     return ft.Container(
         key=line.key,
@@ -180,25 +180,7 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
                 mime = "image/png" if picked.name.lower().endswith(".png") else "image/jpeg"
                 done(_call(session, "photo", picked.bytes, mime=mime))
 
-    body: list[ft.Control] = []
-    if view.subject:
-        body.append(ft.Text(view.subject, size=20, weight=ft.FontWeight.BOLD))
-    body.append(ft.Text(view.prompt, size=theme.TEXT, color=theme.INFO))
-    if view.lines:
-        body.append(section("Items", [line_row(line) for line in view.lines]))
-    if view.extras:
-        body.append(section("Not expected", [extra_row(extra) for extra in view.extras]))
-    unit = view.unit
-    if unit is not None:
-        body.extend(unit_controls(unit, station, session, done, answer, add_photo))
-    if view.approvals:
-        body.append(section("Approvals", [
-            ft.Text(f"{a.summary}: {a.state}" + ("" if a.synced else " (not yet sent)"), size=16,
-                    key=a.request_id)
-            for a in view.approvals
-        ]))
-    if view.finished:
-        body.append(section("Done here", [muted(text) for text in view.finished]))
+    actions: ft.Control | None = None
     if view.kind != "idle" and (view.lines or view.unit is not None):
         controls: list[ft.Control] = []
         if view.confirm_needs_reason:
@@ -211,7 +193,34 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
             big_button("Undo last scan", lambda: done(_call(session, "undo")), icon=ft.Icons.UNDO),
             big_button("Cancel job", lambda: done(_call(session, "cancel")), icon=ft.Icons.DELETE_SWEEP),
         ]))
-        body.append(ft.Column(controls, spacing=10))
+        actions = ft.Column(controls, spacing=10)
+
+    unit = view.unit
+    body: list[ft.Control] = []
+    if view.subject:
+        body.append(ft.Text(view.subject, size=20, weight=ft.FontWeight.BOLD))
+    body.append(ft.Text(view.prompt, size=theme.TEXT, color=theme.INFO))
+    if actions is not None and unit is None:
+        # receiving and packing: the worker scans and does not scroll, so Confirm sits up here,
+        # in sight on a handheld; inspecting ends at the bottom of the form, so it goes there
+        body.append(actions)
+    if unit is not None:
+        # the unit in hand comes first: on a handheld the return's other lines are below it
+        body.extend(unit_controls(unit, station, session, done, answer, add_photo))
+    if view.lines:
+        body.append(section("Items", [line_row(line) for line in view.lines]))
+    if view.extras:
+        body.append(section("Not expected", [extra_row(extra) for extra in view.extras]))
+    if view.approvals:
+        body.append(section("Approvals", [
+            ft.Text(f"{a.summary}: {a.state}" + ("" if a.synced else " (not yet sent)"), size=16,
+                    key=a.request_id)
+            for a in view.approvals
+        ]))
+    if view.finished:
+        body.append(section("Done here", [muted(text) for text in view.finished]))
+    if actions is not None and unit is not None:
+        body.append(actions)
     return Frame(model, body, on_scan=on_scan, scan_label="Scan", title=view.title,
                  keep_focus=not view.confirm_needs_reason and not _has_days(unit))
 
