@@ -721,3 +721,46 @@ def test_a_sku_typed_by_hand_counts_like_the_barcode(store, session, world):
 def test_a_pin_typed_into_the_badge_field_is_not_written_to_the_audit_log(store, session):
     refused(session.sign_in("1111", "1111"), "sign_in_refused")
     assert all("1111" not in json.dumps(row) for row in store.audit_log())
+
+
+def test_electronics_are_packed_with_their_serials(store, session, world):
+    store.upsert_reference(
+        "shipments",
+        [
+            {
+                "id": 97,
+                "number": "CS00097",
+                "order": "WEB-6097",
+                "customer": "Test Customer",
+                "state": "assigned",
+                "lines": [
+                    {
+                        "move_id": 9701,
+                        "product_id": world.product_ids["ELE-EARBUDS-W"],
+                        "quantity": 2,
+                        "lot": None,
+                    },
+                    {
+                        "move_id": 9702,
+                        "product_id": world.product_ids["ACC-BELT-BRN"],
+                        "quantity": 1,
+                        "lot": None,
+                    },
+                ],
+                "write_date": WRITE_DATE,
+            }
+        ],
+    )
+    ok(session.sign_in("U-PACK-1", "3333"))
+    ok(session.start("pack"))
+    ok(session.scan("CS00097"))
+    ok(session.scan(world.barcode("ELE-EARBUDS-W")))
+    ok(session.scan(world.barcode("ACC-BELT-BRN")))
+    ok(session.scan(world.gs1("ELE-EARBUDS-W", serial="SN82C8M5DGQB")))
+    outcome = refused(session.confirm(), "serial_needed")
+    assert outcome.message == "scan the serial label of Wireless Earbuds: 1 unit(s) packed without one"
+    assert ok(session.scan("SNRT10SMXA2M")).message == "serial SNRT10SMXA2M recorded for Wireless Earbuds"
+    ok(session.confirm())
+    (pack,) = queued(store, "confirm_pack")
+    earbuds = next(line for line in pack["payload"]["lines"] if line["move_id"] == 9701)
+    assert sorted(earbuds["serials"]) == ["SN82C8M5DGQB", "SNRT10SMXA2M"]

@@ -182,8 +182,15 @@ class UnitScanTask(Task):
         self.awaiting_serial = item.seq if serial_wanted else None
 
     def _awaiting(self) -> ScannedItem | None:
-        """The unit whose serial label the next scan may be."""
-        return next((i for i in self.items if i.seq == self.awaiting_serial), None)
+        """The unit whose serial label the next scan may be: the last serial-tracked unit scanned by
+        its plain barcode and still without a serial (also when other items were scanned since)."""
+        return next(
+            (i for i in reversed(self.items) if not i.serial and self._serial_tracked(i.product_id)), None
+        )
+
+    def _serial_tracked(self, product_id: int | None) -> bool:
+        product = self.desk.store.product(product_id) if product_id is not None else None
+        return bool(product and product.get("serial_tracked"))
 
     def _give_serial(self, item: ScannedItem, serial: str) -> ScannedItem:
         updated = ScannedItem(item.seq, item.barcode, item.product_id, item.lot, serial, item.expiry)

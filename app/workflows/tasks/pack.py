@@ -122,6 +122,14 @@ class PackTask(UnitScanTask):
         shipment = self.the_shipment()
         if shipment is None:
             return Refusal("no_order", "scan the order's pick list first")
+        no_serial = [i for i in self.items if not i.serial and self._serial_tracked(i.product_id)]
+        if no_serial:
+            # The serial shipped is what a return of this unit is checked against later.
+            names = ", ".join(sorted({product_name(self.desk, i.product_id) for i in no_serial}))
+            return Refusal(
+                "serial_needed",
+                f"scan the serial label of {names}: {len(no_serial)} unit(s) packed without one",
+            )
         lines = packed_lines(shipment, self.items)
         short = [ln for ln in lines if ln.short > 0]
         reason = (reason or "").strip() or None
