@@ -209,3 +209,22 @@ def test_a_refused_sign_in_is_reported_without_its_pin(tmp_path, data_dir, capsy
     out = capsys.readouterr().out
     assert json.loads(out)["refusals"][0]["code"] == "sign_in_refused"
     assert "8642" not in out
+
+
+def test_the_readme_lists_every_refusal_code_a_replay_file_may_expect():
+    import ast
+
+    root = Path(__file__).resolve().parents[1]
+    codes = {
+        node.args[0].value
+        for path in (root / "app" / "workflows").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "Refusal"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }
+    readme = (root / "README.md").read_text()
+    section = readme[readme.index("<!-- section: replay") : readme.index("<!-- /section: replay -->")]
+    assert len(codes) > 40
+    assert sorted(code for code in codes if f"`{code}`" not in section) == []
