@@ -228,3 +228,15 @@ def test_the_readme_lists_every_refusal_code_a_replay_file_may_expect():
     section = readme[readme.index("<!-- section: replay") : readme.index("<!-- /section: replay -->")]
     assert len(codes) > 40
     assert sorted(code for code in codes if f"`{code}`" not in section) == []
+
+
+def test_a_failed_pull_replays_on_the_cached_data_and_says_so(tmp_path, data_dir, capsys):
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    path = write(tmp_path, *RECEIVE)
+    code = replay(path, data_dir, "--pull", "--erp-url", f"http://admin:pw@127.0.0.1:{port}/returns")
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "station: pull failed, replaying on the cached data" in captured.err
+    assert [op["type"] for op in outbox(data_dir)] == ["receive_return"]
