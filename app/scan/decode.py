@@ -51,6 +51,7 @@ _warned = False
 SMALL_IMAGE = 800
 MAX_REGIONS = 4
 MIN_EDGE_DENSITY = 0.09
+MAX_UPSCALED = 960
 
 
 @dataclass
@@ -156,6 +157,11 @@ _CLAHE_STRONG = cv2.createCLAHE(clipLimit=4.0, tileGridSize=(4, 4))
 
 
 def _upscaled(grey: np.ndarray, factor: float) -> np.ndarray:
+    # Upscaling helps codes whose modules are a pixel or two wide; past this size they are not,
+    # and the decoders' time grows with the square of the factor.
+    factor = min(factor, MAX_UPSCALED / max(grey.shape))
+    if factor < 1.5:
+        return grey
     return cv2.resize(grey, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
 
 
@@ -208,7 +214,10 @@ _FALLBACK: tuple[_Step, ...] = (
 def _run(step: _Step, grey: np.ndarray) -> list[_Read]:
     transform, factor, decoders = step
     image = transform(grey)
+    if factor > 1 and image.shape == grey.shape:
+        return []  # too big to be worth upscaling: the step has nothing new to offer
     reads = [read for decoder in decoders for read in decoder(image)]
+    factor = image.shape[1] / grey.shape[1]
     for read in reads:
         read.corners /= factor
     return reads
@@ -310,6 +319,10 @@ def _unique(reads: list[_Read]) -> list[_Read]:
 def decode_frame(image: np.ndarray, *, source: str = "image") -> list[Scan]:
     """Every code in a grey or BGR(A) image, each once, with its corners in image coordinates.
 
+    ``source`` is recorded on each Scan; ``"camera"`` also means "another frame follows in a few
+    milliseconds": every frame then gets the fast path, whatever its size, instead of the
+    thorough one a single photo gets.
+
     Never raises for an image without codes (returns []); raises ValueError for something that
     is not an image (wrong dtype or shape).
     """
@@ -318,7 +331,7 @@ def decode_frame(image: np.ndarray, *, source: str = "image") -> list[Scan]:
     _warn_missing_once()
     grey = _grey(image)
     h, w = grey.shape
-    if max(h, w) <= SMALL_IMAGE:
+    if max(h, w) <= SMALL_IMAGE and source != "camera":
         reads = _cascade(grey)
     else:
         reads = _zxing_fast(grey)
