@@ -764,3 +764,20 @@ def test_electronics_are_packed_with_their_serials(store, session, world):
     (pack,) = queued(store, "confirm_pack")
     earbuds = next(line for line in pack["payload"]["lines"] if line["move_id"] == 9701)
     assert sorted(earbuds["serials"]) == ["SN82C8M5DGQB", "SNRT10SMXA2M"]
+
+
+def test_five_wrong_pins_lock_the_badge_even_for_the_right_pin(store, session):
+    for _ in range(5):
+        refused(session.sign_in("U-RECV-1", "0000"), "sign_in_refused")
+    outcome = refused(session.sign_in("U-RECV-1", "1111"), "locked_out")
+    assert outcome.message == "too many wrong tries for this badge: wait 5 minutes, or ask a supervisor"
+    ok(session.sign_in("U-PACK-1", "3333"))  # other badges are not locked
+
+
+def test_a_good_sign_in_clears_the_count_of_wrong_pins(store, session):
+    for _ in range(4):
+        refused(session.sign_in("U-RECV-1", "0000"), "sign_in_refused")
+    ok(session.sign_in("U-RECV-1", "1111"))
+    session.sign_out()
+    refused(session.sign_in("U-RECV-1", "0000"), "sign_in_refused")
+    ok(session.sign_in("U-RECV-1", "1111"))

@@ -35,6 +35,8 @@ from sync.reference import Person
 
 DEFAULT_IDLE_SIGN_OUT = timedelta(minutes=10)
 MAX_REFUSALS_SHOWN = 5
+MAX_PIN_TRIES = 5
+PIN_LOCKOUT = timedelta(minutes=5)
 _LIVE_STATES = ("pending", "sending", "done", "failed", "conflict")
 
 
@@ -135,7 +137,17 @@ class StationSession:
 
     def sign_in(self, badge: str, pin: str) -> Outcome:
         """Sign in by badge and PIN. A wrong badge and a wrong PIN get the same refusal. Signing in
-        while someone else is signed in signs them out first (their work is kept as a draft)."""
+        while someone else is signed in signs them out first (their work is kept as a draft).
+        After ``MAX_PIN_TRIES`` wrong PINs in a row a badge is locked for ``PIN_LOCKOUT``."""
+        if self._locked_out(badge.strip()):
+            self.store.audit(who=badge.strip(), what="sign-in while locked", station=self.station_id)
+            minutes = int(PIN_LOCKOUT.total_seconds() // 60)
+            return self._record(
+                Refusal(
+                    "locked_out",
+                    f"too many wrong tries for this badge: wait {minutes} minutes, or ask a supervisor",
+                )
+            )
         found = authenticate(self.store, badge, pin)
         if isinstance(found, Refusal):
             # Text that is no badge may be a PIN typed in the wrong field: it is never written down.
@@ -159,6 +171,24 @@ class StationSession:
             resumed += f" of {task.subject()}." if task.subject() else "."
         tasks = ", ".join(TASK_LABELS[t] for t in tasks_for(found)) or "none (ask a supervisor for a role)"
         return self._record(Accepted(f"Hello {found['name']}. Your tasks: {tasks}.{resumed}"))
+
+    def _locked_out(self, badge: str) -> bool:
+        """Too many wrong PINs in a row for a real badge, the last one less than PIN_LOCKOUT ago.
+        Counted from the audit log, so the lock holds across tabs and restarts (the log's clock)."""
+        if not badge or self.store.person(badge) is None:
+            return False
+        refused: list[str] = []
+        for entry in self.store.audit_log(200):
+            if entry["who"] != badge:
+                continue
+            if entry["what"] == "sign-in refused":
+                refused.append(entry["at"])
+            elif entry["what"] == "signed in":
+                break
+        if len(refused) < MAX_PIN_TRIES:
+            return False
+        last = datetime.strptime(refused[0].rstrip("Z")[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+        return datetime.now(UTC) - last < PIN_LOCKOUT
 
     def sign_out(self, *, why: str = "signed out") -> Outcome:
         """Sign out; the task in progress stays saved as this person's draft."""
