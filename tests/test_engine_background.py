@@ -40,3 +40,27 @@ def test_saved_operation_is_delivered_in_the_background_and_views_are_told(seede
     assert [m["operation_id"] for m in markers(erp)] == [op.id]
     # The pull after the push brought the return's new state into the cache.
     assert seeded_store.find_return("RMA-000108")["state"] == "received"
+
+
+def test_operations_go_in_dependency_order_whatever_the_queue_order(seeded_store, erp):
+    from sync.operations import new_operation
+    from tests.sync_ops import inspect
+
+    ret = seeded_store.find_return("RMA-000109")
+    receipt = receive_all(ret)
+    digest = seeded_store.add_photo(b"\xff\xd8 torn seam")
+    photo = new_operation(
+        "upload_photo",
+        {"sha256": digest, "mime": "image/jpeg", "return_id": ret["id"]},
+        station="S1",
+        user="U-INSP-1",
+    )
+    graded = inspect(ret, ret["lines"][0], photos=[digest], depends_on=[receipt.id, photo.id])
+    for op in (graded, photo, receipt):  # the inspection was queued first (e.g. replayed out of order)
+        seeded_store.enqueue(op)
+    engine = SyncEngine(seeded_store, lambda: TrytonConnector(erp.address), station="S1")
+    report = engine.sync_once()
+    assert report.ok and report.applied == 3 and report.failed == 0
+    applied = [m["operation_id"] for m in markers(erp)]
+    assert applied.index(graded.id) > applied.index(receipt.id)
+    assert applied.index(graded.id) > applied.index(photo.id)
