@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.workflows.grading import Answer
 from app.workflows.people import TASK_LABELS, TASK_ROLES, authenticate, tasks_for
@@ -32,6 +32,9 @@ from app.workflows.tasks import TASKS, Task
 from app.workflows.views import TaskView
 from sync.operations import Operation, new_operation
 from sync.reference import Person
+
+if TYPE_CHECKING:  # the domain never opens SQLite itself: it is handed a store
+    from sync.store import Store
 
 DEFAULT_IDLE_SIGN_OUT = timedelta(minutes=10)
 MAX_REFUSALS_SHOWN = 5
@@ -53,7 +56,7 @@ class StationSession:
 
     def __init__(
         self,
-        store: Any,
+        store: Store,
         station_id: str,
         *,
         rules: RuleBook | None = None,
@@ -100,8 +103,7 @@ class StationSession:
         )
 
     def queue(self, ops: list[Operation], what: str) -> None:
-        """Queue ``ops`` durably in one transaction (with their audit rows) and clear the draft state
-        they came from only after; the caller has already updated the task."""
+        """Queue ``ops`` durably, with their audit row, in one transaction: all of them or none."""
         with self.store.atomic():
             for op in ops:
                 self.store.enqueue(op)
