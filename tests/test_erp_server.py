@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -11,8 +13,16 @@ from pathlib import Path
 import pytest
 
 from app.config import ErpAddress
-from sync.erp.tryton.server import DATABASE, STATION, ErpProcess, ErpSetupError, database_file, login
-from tests.fixtures.erp import copy_database
+from sync.erp.tryton.server import (
+    DATABASE,
+    STATION,
+    ErpProcess,
+    ErpSetupError,
+    database_file,
+    login,
+    module_fingerprint,
+)
+from tests.fixtures.erp import ErpDatabase, copy_database
 
 pytestmark = pytest.mark.erp
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,6 +81,19 @@ def test_restart_on_an_existing_database_answers_again_on_the_same_port(erp_priv
     )
     assert row["tracking_number"] == "1ZRESTARTED"
     print(f"restart to first answer: {restart_seconds:.1f} s")
+
+
+def test_a_database_built_by_older_module_code_is_updated_on_start(tmp_path):
+    copy_database(tmp_path, DATABASE)
+    with contextlib.closing(sqlite3.connect(database_file(tmp_path))) as conn:
+        conn.execute("PRAGMA user_version = 0")  # as if built before the module last changed
+        conn.commit()
+    with ErpProcess.start(tmp_path) as erp:
+        people = ErpDatabase(erp.address).call("model.returns.station.person.search_count", [], {})
+        assert people >= 4
+    assert any("Updating the returns_station module" in line for line in erp.output)
+    with contextlib.closing(sqlite3.connect(database_file(tmp_path))) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == module_fingerprint()
 
 
 def test_sigterm_stops_the_server_cleanly(tmp_path):

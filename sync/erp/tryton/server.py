@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import base64
 import collections
+import contextlib
 import datetime as dt
 import decimal
 import errno
+import hashlib
 import json
 import logging
 import os
@@ -110,6 +112,40 @@ def _is_tryton_database(path: Path) -> bool:
         return False
 
 
+MODULE_DIR = Path(__file__).resolve().parent / "modules" / "returns_station"
+
+
+def module_fingerprint() -> int:
+    """A 28-bit hash of the returns_station module's sources, kept in the database file's
+    ``PRAGMA user_version`` (which travels with copies) to notice a database built by older code."""
+    digest = hashlib.sha256()
+    for path in sorted(MODULE_DIR.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".cfg", ".xml"):
+            digest.update(path.relative_to(MODULE_DIR).as_posix().encode() + b"\0" + path.read_bytes())
+    return int(digest.hexdigest()[:7], 16)
+
+
+def _stored_fingerprint(path: Path) -> int:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def _store_fingerprint(path: Path) -> None:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute(f"PRAGMA user_version = {module_fingerprint()}")
+        conn.commit()
+
+
+def _update_module(data_dir: Path, progress: Callable[[str], None]) -> None:
+    """Bring the database's returns_station tables up to this code (new fields, new models)."""
+    from trytond.pool import Pool
+
+    progress("Updating the returns_station module in the database (its code changed)")
+    Pool.start()
+    Pool(DATABASE).init(update=["returns_station"], lang=["en"])
+    _store_fingerprint(database_file(data_dir))
+
+
 def ensure_database(data_dir: Path, *, password: str, progress: Callable[[str], None] = print) -> None:
     """Make sure ``data_dir`` holds the seeded demo database ``returns``; create and seed it when it is
     missing, removing what a killed first start left behind. Sets the admin password to ``password``.
@@ -126,6 +162,8 @@ def ensure_database(data_dir: Path, *, password: str, progress: Callable[[str], 
             raise ErpSetupError(
                 f"{target} is not a Returns Station ERP database: move it away or choose another --data-dir"
             )
+        if _stored_fingerprint(target) != module_fingerprint():
+            _update_module(data_dir, progress)
     else:
         target.with_name(target.name + ".partial").unlink(missing_ok=True)
         if _remove_database_files(data_dir, _BUILDING):
@@ -185,6 +223,7 @@ def _build(data_dir: Path, *, password: str, progress: Callable[[str], None]) ->
         transaction.commit()
     backend.Database(_BUILDING).close()
     Pool.stop(_BUILDING)
+    _store_fingerprint(database_file(data_dir, _BUILDING))
     progress(f"Seeded the demo data in {time.monotonic() - started:.0f} s")
 
 
