@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import sqlite3
 from collections import Counter
 
 import pytest
 
 from app.workflows.pins import verify_pin
-from sync.erp.tryton.demo import MISMATCHES, check_digit
+from sync.erp.tryton.demo import MISMATCHES, check_digit, plan
+from sync.erp.tryton.server import ErpSetupError
 
 pytestmark = pytest.mark.erp
 
@@ -211,3 +214,26 @@ def test_an_inspected_family_return_cannot_be_done_before_its_inspection(erp):
     erp.call("model.stock.shipment.out.return.do", [footwear], {})
     states = erp.call("model.stock.shipment.out.return.read", [health, footwear], ["state"], {})
     assert {row["id"]: row["state"] for row in states} == {health: "received", footwear: "done"}
+
+
+def test_no_clear_pin_is_stored_anywhere_in_the_database():
+    """Every text value of every table of the seeded file: none is a demo PIN."""
+    from tests.fixtures.erp import template_database
+
+    pins = {p.pin for p in plan().people}
+    found = []
+    with contextlib.closing(sqlite3.connect(template_database())) as conn:
+        tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            for row in conn.execute(f'SELECT * FROM "{table}"'):
+                found += [(table, value) for value in row if isinstance(value, str) and value.strip() in pins]
+    assert found == []
+
+
+def test_a_second_person_with_the_same_badge_is_refused(erp):
+    with pytest.raises(ErpSetupError, match="badge"):
+        erp.call(
+            "model.returns.station.person.create",
+            [{"badge": "U-RECV-1", "name": "Impostor", "roles": ["receiver"], "pin_hash": "scrypt$x"}],
+            {},
+        )
