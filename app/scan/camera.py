@@ -32,6 +32,8 @@ from app.scan.decode import decode_frame
 from app.scan.scan import Scan
 
 log = logging.getLogger(__name__)
+# OpenCV warns on stderr for every failed open of a missing device; CameraStatus says it better.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
 Source = int | str
 
