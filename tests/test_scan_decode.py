@@ -108,6 +108,11 @@ def test_720p_warehouse_frame_labels_are_read():
     assert all(s.source == "camera" for s in decode.decode_frame(frame.image, source="camera"))
 
 
+@pytest.mark.parametrize("shape", [(0, 0), (1, 1), (1, 100), (100, 1), (3, 3, 3)])
+def test_degenerate_images_read_nothing(shape):
+    assert decode.decode_frame(np.full(shape, 128, np.uint8)) == []
+
+
 def test_something_that_is_not_an_image_is_refused():
     with pytest.raises(ValueError, match="8-bit"):
         decode.decode_frame(np.zeros((10, 10), np.float32))

@@ -329,6 +329,8 @@ def decode_frame(image: np.ndarray, *, source: str = "image") -> list[Scan]:
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim not in (2, 3):
         raise ValueError("decode_frame needs an 8-bit grey or BGR image as a numpy array")
     _warn_missing_once()
+    if image.size == 0:
+        return []
     grey = _grey(image)
     h, w = grey.shape
     if max(h, w) <= SMALL_IMAGE and source != "camera":
