@@ -237,3 +237,18 @@ def test_a_second_person_with_the_same_badge_is_refused(erp):
             [{"badge": "U-RECV-1", "name": "Impostor", "roles": ["receiver"], "pin_hash": "scrypt$x"}],
             {},
         )
+
+
+@pytest.mark.parametrize(
+    "model, field",
+    [
+        ("returns.station.person", "badge"),
+        ("stock.location", "inventory_state"),
+        ("stock.shipment.out.return", "tracking_number"),
+        ("product.template", "station_family"),
+        ("stock.lot", "recalled"),
+    ],
+)
+def test_the_tryton_client_shows_the_station_fields(demo_db, model, field):
+    view = demo_db.call(f"model.{model}.fields_view_get", None, "form", {})
+    assert f'name="{field}"' in view["arch"]
