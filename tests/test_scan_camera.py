@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from app.scan.camera import Camera
+from app.scan.camera import Camera, list_cameras
 from app.scan.synth import Code, render_label
 
 SIZE = (640, 480)
@@ -133,3 +133,10 @@ def test_live_source_that_is_missing_is_reported_and_opened_when_it_appears(tmp_
 )
 def test_camera_names_never_show_stream_credentials(source, name):
     assert Camera(source).name == name
+
+
+def test_list_cameras_returns_only_cameras_that_open():
+    # This machine may have no camera at all: the list is then empty, never an exception.
+    cameras = list_cameras()
+    assert isinstance(cameras, list)
+    assert all(": camera " in name for name in cameras)

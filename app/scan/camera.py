@@ -66,6 +66,31 @@ def describe(source: Source) -> str:
     return f"video {os.path.basename(source)}"
 
 
+def list_cameras(max_index: int = 8) -> list[str]:
+    """The cameras this machine offers, as ``"N: camera N (WIDTHxHEIGHT)"`` (N is the ``--camera``
+    index). On Linux only the /dev/video* devices that exist are tried; a camera in use by another
+    program cannot be opened and is not listed. Never raises."""
+    if os.path.isdir("/dev"):
+        indexes = sorted(
+            int(name[5:]) for name in os.listdir("/dev") if name.startswith("video") and name[5:].isdigit()
+        )
+        if not indexes and os.path.exists("/proc"):
+            return []  # Linux without any video device: do not probe blindly
+    else:
+        indexes = list(range(max_index))
+    found = []
+    for index in indexes[:max_index]:
+        capture = cv2.VideoCapture(index)
+        try:
+            if capture.isOpened():
+                w = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+                h = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+                found.append(f"{index}: camera {index} ({w}x{h})")
+        finally:
+            capture.release()
+    return found
+
+
 class Camera:
     """Scans from a camera, a stream or a video file. Use as a context manager or start()/stop()."""
 
