@@ -7,11 +7,21 @@ The UI, the CLI and replay all go through :class:`StationSession` (app/workflows
 from app.workflows.grading import FAMILIES, GRADES, CheckItem, FamilySpec, family
 from app.workflows.people import TASK_LABELS, TASK_ROLES
 from app.workflows.results import Accepted, Outcome, Refusal
-from app.workflows.rules import DISPOSITIONS, Decision, Facts, RuleBook, RulesError, RuleSet, parse_rules
+from app.workflows.rules import (
+    DISPOSITION_LABELS,
+    DISPOSITIONS,
+    Decision,
+    Facts,
+    RuleBook,
+    RulesError,
+    RuleSet,
+    parse_rules,
+)
 from app.workflows.station import StationSession, rules_for
 from app.workflows.views import ApprovalView, CheckView, ExtraView, LineView, TaskView, UnitView
 
 __all__ = [
+    "DISPOSITION_LABELS",
     "DISPOSITIONS",
     "FAMILIES",
     "GRADES",
