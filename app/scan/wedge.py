@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from app.scan.gs1 import GS
@@ -97,7 +96,7 @@ class BurstDetector:
     """Tells a scanner's keystrokes from a person typing, by the time between keys.
 
     Feed it every character the field receives with its timestamp in seconds
-    (``time.monotonic()``); it yields a Scan when one is complete:
+    (``time.monotonic()``); ``feed`` returns the Scans it completes:
 
     * a fast run (every gap under ``max_gap``, at least ``min_length`` characters) ended by Enter
       or Tab, or by ``end_gap`` of silence (call :meth:`flush` from a timer for scanners set up
@@ -116,17 +115,20 @@ class BurstDetector:
     _keys: list[_Key] = field(default_factory=list)
     _run_start: int = 0
 
-    def feed(self, char: str, at: float) -> Iterator[Scan]:
-        """Take one key (``"\\n"``/``"\\r"``/``"\\t"`` end a scan); yield the scans it completes."""
+    def feed(self, char: str, at: float) -> list[Scan]:
+        """Take one key (``"\\n"``/``"\\r"``/``"\\t"`` end a scan); return the scans it completes
+        (usually none; two when a burst without suffix is followed at once by Enter after typing)."""
+        done = []
         if self._keys and at - self._keys[-1].at > self.end_gap and self._is_burst():
-            yield self._complete(len(self._keys), at)
+            done.append(self._complete(len(self._keys), at))
         if char in "\r\n\t":
             if self._keys:
-                yield self._complete(len(self._keys), at)
-            return
+                done.append(self._complete(len(self._keys), at))
+            return done
         if self._keys and at - self._keys[-1].at > self.max_gap:
             self._run_start = len(self._keys)
         self._keys.append(_Key(char, at))
+        return done
 
     def flush(self, now: float) -> Scan | None:
         """Call from a timer: a scanner burst that ended ``end_gap`` ago without Enter completes."""
