@@ -19,7 +19,9 @@ pytestmark = pytest.mark.erp
 @pytest.fixture(scope="module")
 def demo_db(erp_server):
     """Read-only tests share one fresh copy."""
-    return erp_server.new_database("dataset")
+    database = erp_server.new_database("dataset")
+    yield database
+    erp_server.remove_database(database)
 
 
 def search_read(db, model, domain, fields, context=None):
