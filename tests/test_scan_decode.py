@@ -28,9 +28,12 @@ READABLE = [
     ("qrcode-5", "01.webp"), ("rss14-1", "13.webp"), ("rssexpanded-1", "13.png"),
     ("upca-2", "03.webp"), ("upca-3", "16.webp"), ("upce-1", "1.png"), ("upce-2", "02.webp"),
 ]  # fmt: skip
-NO_CODE = [("falsepositives-1", name) for name in ("02.webp", "11.webp", "#245.png", "#570.png")] + [
-    ("falsepositives-2", name) for name in ("03.webp", "17.webp", "21.webp")
-]
+# Every photo of the two folders without a code (except two 1-pixel-wide WebPs OpenCV cannot open).
+NO_CODE = sorted(
+    (path.parent.name, path.name)
+    for path in SAMPLES.glob("falsepositives-*/*")
+    if path.suffix in (".png", ".jpg", ".webp") and path.name not in ("1x1.webp", "1x100.webp")
+)
 
 
 def sample(folder: str, name: str) -> np.ndarray:

@@ -213,9 +213,9 @@ _FALLBACK: tuple[_Step, ...] = (
 
 def _run(step: _Step, grey: np.ndarray) -> list[_Read]:
     transform, factor, decoders = step
+    if factor > 1 and MAX_UPSCALED / max(grey.shape) < 0.75 * factor:
+        return []  # too big to upscale this far: the step would repeat a smaller one, slowly
     image = transform(grey)
-    if factor > 1 and image.shape == grey.shape:
-        return []  # too big to be worth upscaling: the step has nothing new to offer
     reads = [read for decoder in decoders for read in decoder(image)]
     factor = image.shape[1] / grey.shape[1]
     for read in reads:
