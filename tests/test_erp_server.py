@@ -180,3 +180,21 @@ def test_a_killed_first_start_is_recovered_on_the_next_start(tmp_path):
     assert any("half-initialised" in line for line in lines)
     assert database_file(tmp_path).exists()
     assert not list(tmp_path.glob("*_building*"))
+
+
+def test_the_server_stops_when_the_process_that_started_it_dies(tmp_path):
+    """A demo or test run that crashes leaves no ERP behind holding its port."""
+    copy_database(tmp_path, DATABASE)
+    script = (
+        "import sys; from pathlib import Path; from sync.erp.tryton.server import ErpProcess; "
+        f"erp = ErpProcess.start(Path({str(tmp_path)!r})); print(erp._process.pid, erp.port, flush=True); "
+        "import os; os._exit(9)"
+    )
+    result = subprocess.run([STATION[0], "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    pid, port = (int(v) for v in result.stdout.split()[-2:])
+    deadline = time.monotonic() + 15
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))  # the port is free again

@@ -292,6 +292,8 @@ def serve(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if os.environ.get(_EXIT_WITH_PARENT) == "1":
+        threading.Thread(target=_exit_with_parent, args=(server,), daemon=True).start()
     address = server.socket.getsockname()
     shown = f"[{address[0]}]" if ":" in address[0] else address[0]
     progress(
@@ -338,6 +340,18 @@ def _with_pools(app: Callable, data_dir: Path) -> Callable:  # type: ignore[type
         return app(environ, start_response)
 
     return wsgi
+
+
+_EXIT_WITH_PARENT = "STATION_ERP_EXIT_WITH_PARENT"
+
+
+def _exit_with_parent(server: object) -> None:
+    """Stop serving when the process that started us (ErpProcess) is gone, even if it was killed:
+    no server is left holding a port behind a crashed demo or test run."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(1)
+    server.shutdown()  # type: ignore[attr-defined]
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -464,7 +478,12 @@ class ErpProcess:
         return erp
 
     def _launch(self, timeout: float) -> None:
-        env = {**os.environ, "STATION_ERP_PASSWORD": self._password, "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "STATION_ERP_PASSWORD": self._password,
+            "PYTHONUNBUFFERED": "1",
+            _EXIT_WITH_PARENT: "1",
+        }
         command = [
             *STATION,
             "erp",
