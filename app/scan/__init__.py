@@ -14,8 +14,8 @@ from app.scan.scan import SYMBOLOGIES, Scan, make_scan
 from app.scan.wedge import BurstDetector, parse_typed
 
 __all__ = [
-    "SYMBOLOGIES", "BurstDetector", "GS1Data", "GS1Error", "Scan", "decode_frame", "make_scan",
-    "parse_gs1", "parse_typed", "to_gtin14",
+    "SYMBOLOGIES", "BurstDetector", "Camera", "CameraStatus", "GS1Data", "GS1Error", "Scan", "decode_frame",
+    "list_cameras", "make_scan", "parse_gs1", "parse_typed", "to_gtin14",
 ]  # fmt: skip
 
 
@@ -24,4 +24,8 @@ def __getattr__(name: str) -> Any:
         from app.scan.decode import decode_frame
 
         return decode_frame
+    if name in ("Camera", "CameraStatus", "list_cameras"):
+        from app.scan import camera as _camera
+
+        return getattr(_camera, name)
     raise AttributeError(f"module 'app.scan' has no attribute {name!r}")
