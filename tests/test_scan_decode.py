@@ -95,6 +95,18 @@ def test_the_same_code_twice_in_one_image_is_one_scan():
     assert [s.text for s in scans] == ["RMA-100234"]
 
 
+@pytest.mark.parametrize(
+    "seed, condition",
+    [(100003, "clean"), (100089, "blur"), (100094, "perspective"), (100102, "glare")],
+)
+def test_camera_frames_give_no_phantom_reads(seed, condition):
+    # Frames where a decoder alone reads a UPC-E in the bars of a skewed EAN-13, or a piece of a
+    # blurred ITF-14: nothing that is not on the frame may come out.
+    frame = warehouse_frame(seed=seed, condition=condition)
+    texts = {s.text for s in decode.decode_frame(frame.image, source="camera")}
+    assert texts <= set(frame.texts)
+
+
 def test_bgr_grey_and_bgra_give_the_same_codes():
     frame = warehouse_frame(seed=11, condition="clean")
     assert frame.texts, "seed 11 must put a label in the frame"

@@ -18,8 +18,9 @@ encodes it. How an image is read depends on its size:
   on: zxing-cpp, pyzbar, sharpened, equalised 2x. A region costs a fraction of the frame, so a
   frame stays fast and a sideways or blurred label is still read.
 
-Each code is reported once; a read that is a piece of a longer read of the same symbology (a
-partial ITF from a blurred bar) is dropped.
+Each code is reported once, without the phantoms decoders see in another code's bars: a piece of
+a longer read of the same symbology, an EAN-8/UPC-E on the bars of an EAN-13/UPC-A, and from a
+camera an ITF shorter than ITF-14 (see ``_unique``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ SMALL_IMAGE = 800
 MAX_REGIONS = 4
 MIN_EDGE_DENSITY = 0.09
 MAX_UPSCALED = 960
+MIN_CAMERA_ITF_LENGTH = 14
 
 
 @dataclass
@@ -308,17 +310,53 @@ def _grey(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
-def _unique(reads: list[_Read]) -> list[_Read]:
-    """Each code once; a read that is a piece of a longer read of the same kind (a partial ITF or
-    Code 39 from a blurred bar) is dropped."""
+def _in_bars_of(point: np.ndarray, corners: np.ndarray) -> bool:
+    """True when ``point`` lies on the bars of a linear code: within its length, and above or below
+    its scan line by no more than the code is tall (or a third of its length, for a thin line)."""
+    along = corners[1] - corners[0]
+    length = float(np.hypot(*along))
+    if length < 1:
+        return False
+    along /= length
+    across = np.array([-along[1], along[0]], np.float32)
+    a = float(np.dot(point - corners[0], along))
+    b = float(np.dot(point - corners[0], across))
+    spread = (corners - corners[0]) @ across
+    margin = max(float(spread.max() - spread.min()), length / 3)
+    return 0 <= a <= length and spread.min() - margin <= b <= spread.max() + margin
+
+
+_SHORT_RETAIL = ("EAN-8", "UPC-E")
+_LONG_RETAIL = ("EAN-13", "UPC-A")
+
+
+def _unique(reads: list[_Read], *, camera: bool) -> list[_Read]:
+    """Each code once, without the phantoms decoders see in the bars of another code:
+
+    * a read that is a piece of a longer read of the same symbology (a partial ITF or Code 39);
+    * an EAN-8 or UPC-E read on the bars of an EAN-13 or UPC-A (a skewed EAN-13 can hold one);
+    * from a camera, an ITF shorter than ITF-14: a partial ITF of a blurred ITF-14 is the classic
+      misread of moving cameras, and ITF on the warehouse floor is ITF-14.
+    """
     seen: dict[str, _Read] = {}
     for read in reads:
         seen.setdefault(read.text, read)
     kept = list(seen.values())
-    return [
-        r for r in kept
-        if not any(o is not r and r.text in o.text and o.symbology == r.symbology for o in kept)
-    ]  # fmt: skip
+
+    def phantom(r: _Read) -> bool:
+        if camera and r.symbology == "ITF" and len(r.text) < MIN_CAMERA_ITF_LENGTH:
+            return True
+        for o in kept:
+            if o is r:
+                continue
+            if o.symbology == r.symbology and r.text in o.text:
+                return True
+            if r.symbology in _SHORT_RETAIL and o.symbology in _LONG_RETAIL:
+                if _in_bars_of(r.corners.mean(axis=0), o.corners):
+                    return True
+        return False
+
+    return [r for r in kept if not phantom(r)]
 
 
 def decode_frame(image: np.ndarray, *, source: str = "image") -> list[Scan]:
@@ -348,7 +386,7 @@ def decode_frame(image: np.ndarray, *, source: str = "image") -> list[Scan]:
             for read in _cascade(grey[y : y + bh, x : x + bw], _REGION_ALWAYS, _REGION_FALLBACK):
                 read.corners += (x, y)
                 reads.append(read)
-    return [_to_scan(read, source) for read in _unique(reads)]
+    return [_to_scan(read, source) for read in _unique(reads, camera=source == "camera")]
 
 
 def _to_scan(read: _Read, source: str) -> Scan:
