@@ -51,8 +51,18 @@ def StatusStrip(status: StripStatus | None) -> ft.Control:
     )
 
 
+def use_latest(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A function that stays the same object across renders and calls the latest ``fn``.
+
+    Hand it to :data:`ScanField`: a memoised component re-renders only when its props change, and
+    a re-rendered TextField is reset to its declared (empty) value, wiping a scan being typed."""
+    latest = ft.use_ref(None)
+    latest.current = fn
+    return ft.use_callback(lambda *args, **kwargs: latest.current(*args, **kwargs), [])
+
+
 @ft.component
-def ScanField(
+def _ScanField(
     on_scan: Callable[[str], Any],
     label: str = "Scan",
     keep_focus: bool = True,
@@ -65,9 +75,11 @@ def ScanField(
     Each scan gets a fresh field (a new ``key``): the text is gone and focus is back at once."""
     generation, set_generation = ft.use_state(0)
     ref = ft.use_ref(None)
+    latest = ft.use_ref(0)  # the generation of the field on screen, as soon as a submit replaces it
 
     async def submit(e: ft.Event[ft.TextField]) -> None:
         text = (e.control.value or "").strip()
+        latest.current = generation + 1
         set_generation(generation + 1)
         if text:
             result = on_scan(text)
@@ -80,6 +92,10 @@ def ScanField(
             # a scanner set to send Tab after each code moves the focus away: that is its Enter
             await submit(e)
         if not keep_focus and not tabbed:
+            return
+        if not tabbed and latest.current != generation:
+            # this field was just submitted and is being replaced: the new one takes the focus
+            # itself; focusing this one now would swallow the start of the next scan
             return
         await asyncio.sleep(0.15)
         field = ref.current
@@ -106,6 +122,12 @@ def ScanField(
         expand=True,
     )
     return ft.Row([field])
+
+
+# Re-rendered only when its props change (pass ``on_scan`` through :func:`use_latest`): the status
+# strip and the screen around it re-render every time the sync status or the job changes, and that
+# must not touch the text a scanner is typing.
+ScanField = ft.memo(_ScanField)
 
 
 @ft.component
@@ -228,8 +250,9 @@ def Frame(
         ],
     )
     top: list[ft.Control] = [header]
+    stable_scan = use_latest(on_scan or (lambda text: None))
     if on_scan is not None:
-        top.append(ScanField(on_scan, label=scan_label, keep_focus=keep_focus, hint=scan_hint,
+        top.append(ScanField(stable_scan, label=scan_label, keep_focus=keep_focus, hint=scan_hint,
                              tab_submits=model.station.scanner_suffix == "tab"))
     top.append(FeedbackBanner(model.feedback))
     return ft.Column(

@@ -6,7 +6,7 @@ import flet as ft
 
 from app.ui import theme
 from app.ui.model import StationModel
-from app.ui.widgets import Frame, ScanField, big_button, muted, sign_in
+from app.ui.widgets import Frame, ScanField, big_button, muted, sign_in, use_latest
 
 
 @ft.component
@@ -25,6 +25,8 @@ def SignIn(model: StationModel) -> ft.Control:
         if not sign_in(model, badge, pin):
             set_badge("")
 
+    stable_pin = use_latest(take_pin)
+
     def restart() -> None:
         set_badge("")
         model.feedback = None
@@ -38,7 +40,7 @@ def SignIn(model: StationModel) -> ft.Control:
             body.append(ft.Row([settings]))
         return Frame(model, body, on_scan=take_badge, scan_label="Badge", title="Sign in")
     body = [
-        ScanField(take_pin, label="PIN", keep_focus=False, password=True, key=f"pin-{badge}"),
+        ScanField(stable_pin, label="PIN", keep_focus=False, password=True, key=f"pin-{badge}"),
         ft.Row([big_button("Not me", restart, icon=ft.Icons.ARROW_BACK)]),
         ft.Text(f"Badge {badge}", size=theme.TEXT),
     ]
