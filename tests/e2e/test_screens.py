@@ -14,7 +14,7 @@ from app.ui.web import free_port
 from sync import outbox
 from sync.erp.tryton.demo import plan
 from tests.e2e.demo_store import return_spec
-from tests.fixtures.browser import DESKTOP, HANDHELD
+from tests.fixtures.browser import DESKTOP, FOCUSED_FIELD, HANDHELD
 
 pytestmark = pytest.mark.browser
 
@@ -299,3 +299,45 @@ def test_an_idle_worker_is_signed_out_and_finds_the_job_again(serve_station, ope
     sign_in(page, "U-RECV-1", "1111")
     page.see("Resumed your")
     page.see(spec.customer)
+
+
+def test_a_slow_scan_survives_the_status_strip_changing_under_it(serve_station, open_station):
+    """A re-render of the screen (here: the strip's waiting count climbing every 0.2 s) must not
+    reset the scan field while a code is being typed into it."""
+    import threading
+
+    from sync.operations import new_operation
+
+    served = serve_station()
+    page = open_station(served.url, DESKTOP)
+    sign_in(page, "U-RECV-1", "1111")
+    page.press("Receive")
+    page.see("Scan the parcel")
+    stop = threading.Event()
+
+    def queue_work() -> None:
+        while not stop.wait(0.2):
+            served.station.store.enqueue(
+                new_operation("upload_photo", {"sha256": "0" * 64}, station="ST-TEST", user="U-RECV-1"))
+
+    worker = threading.Thread(target=queue_work)
+    worker.start()
+    try:
+        page.page.wait_for_function(FOCUSED_FIELD, timeout=5_000)
+        page.page.keyboard.type("RMA-000101", delay=150)  # 1.5 s: several strip updates
+        page.page.keyboard.press("Enter")
+        page.see("Alma Jansen")
+    finally:
+        stop.set()
+        worker.join()
+    page.see(re.compile(r"[1-9]\d* waiting"))
+
+
+def test_scanning_a_label_on_home_opens_that_job(serve_station, open_station):
+    served = serve_station()
+    page = open_station(served.url, HANDHELD)
+    sign_in(page, "U-RECV-1", "1111")
+    page.see("Hello Rosa Diaz")
+    page.scan("RMA-000101")
+    page.see("Scan each item in the box")
+    page.see("Alma Jansen")
