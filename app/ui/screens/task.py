@@ -11,7 +11,7 @@ import flet as ft
 
 from app.ui import theme
 from app.ui.model import StationModel
-from app.ui.widgets import Frame, big_button, bind, button_row, muted, section
+from app.ui.widgets import Frame, big_button, bind, button_row, muted, section, use_latest
 
 GRADE_LABELS = {"A": "like new", "B": "good", "C": "fair", "D": "damaged", "F": "unsaleable"}
 LINE_STYLE = {
@@ -90,20 +90,30 @@ def extra_row(extra: Any) -> ft.Control:
     )
 
 
+@ft.component
+def _DaysField(name: str, question: str, value: str, answer: Callable[[str, Any], None]) -> ft.Control:
+    return ft.TextField(
+        label=question,
+        value=value,
+        keyboard_type=ft.KeyboardType.NUMBER,
+        on_submit=lambda e: answer(name, e.control.value),
+        on_blur=lambda e: answer(name, e.control.value) if e.control.value else None,
+        width=200,
+        text_size=theme.TEXT,
+    )
+
+
+# memoised like the scan field: a re-render of the screen must not reset digits being typed
+DaysField = ft.memo(_DaysField)
+
+
 def check_control(check: Any, answer: Callable[[str, Any], None]) -> ft.Control:
-    """One checklist question: yes/no or choice buttons (the chosen one filled), or a days field."""
+    """One checklist question: yes/no or choice buttons (the chosen one filled), or a days field.
+    ``answer`` must be a stable function (widgets.use_latest) for the days field's memo to hold."""
     if check.kind == "days":
         return ft.Column(spacing=4, key=check.name, controls=[
             ft.Text(check.question, size=16),
-            ft.TextField(
-                label=check.question,
-                value="" if check.answer is None else str(check.answer),
-                keyboard_type=ft.KeyboardType.NUMBER,
-                on_submit=lambda e: answer(check.name, e.control.value),
-                on_blur=lambda e: answer(check.name, e.control.value) if e.control.value else None,
-                width=200,
-                text_size=theme.TEXT,
-            ),
+            DaysField(check.name, check.question, "" if check.answer is None else str(check.answer), answer),
         ])
     options: list[tuple[str, Any]] = (
         [("Yes", True), ("No", False)] if check.kind == "yes_no" else [(c, c) for c in check.choices]
@@ -140,6 +150,8 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
     session = model.session
     _version, set_version = ft.use_state(0)
     reason, set_reason = ft.use_state("")
+    # hooks before any early return: the checklist's days field needs a stable callback
+    stable_answer = use_latest(lambda name, value: answer(name, value))
     if session is None:
         return Frame(model, [muted("Sign in again: this station lost your session")])
 
@@ -206,7 +218,7 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
         body.append(actions)
     if unit is not None:
         # the unit in hand comes first: on a handheld the return's other lines are below it
-        body.extend(unit_controls(unit, station, session, done, answer, add_photo))
+        body.extend(unit_controls(unit, station, session, done, stable_answer, add_photo))
     if view.lines:
         body.append(section("Items", [line_row(line) for line in view.lines]))
     if view.extras:
