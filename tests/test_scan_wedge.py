@@ -4,6 +4,8 @@ separator, EAN/UPC equivalence, garbage, and telling a scanner's burst from typi
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.scan import BurstDetector, parse_typed, to_gtin14
 from app.scan.gs1 import GS1Error, parse_gs1
@@ -229,3 +231,18 @@ def test_two_scans_back_to_back_without_suffix_are_two_scans():
     scans = feed_all(detector, keys)
     scans.append(detector.flush(1.0))
     assert [s.text for s in scans] == ["RMA-100234", "RMA-100235"]
+
+
+# --- whatever arrives, the parser answers ------------------------------------------------------
+
+_SCANNER_ALPHABET = st.sampled_from(
+    list("0123456789ABCXYZabc-/.()|]\x1d\r\n\t ") + ["]C1", "]E0", "]d2", "]e0"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SCANNER_ALPHABET, max_size=40).map("".join), st.sampled_from([None, "|"]))
+def test_parse_typed_never_raises_and_a_gtin_is_always_valid(text, replacement):
+    scan = parse_typed(text, gs_replacement=replacement)
+    assert scan.gtin is None or (len(scan.gtin) == 14 and to_gtin14(scan.gtin) == scan.gtin)
+    assert scan.text == scan.text.strip("\r\n\t")  # no Enter or Tab left at either end
