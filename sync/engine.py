@@ -134,6 +134,7 @@ class SyncEngine:
         self._auth_failed = False
         self._syncing = False
         self._pull_due = 0.0
+        self._pull_requested = False  # set by request_sync, taken by the next cycle
         self._recovered = False
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -162,7 +163,7 @@ class SyncEngine:
 
     def request_sync(self) -> None:
         """Ask for a push and pull soon (debounced, non-blocking). The UI calls it after each save."""
-        self._pull_due = 0.0
+        self._pull_requested = True
         self._wake.set()
 
     def add_listener(self, callback: Callable[[SyncStatus], None]) -> Callable[[], None]:
@@ -255,7 +256,8 @@ class SyncEngine:
                 self._wake.clear()
             if self._retry_at is not None and time.monotonic() < self._retry_at:
                 continue  # circuit open: wait for the breaker, not for every request
-            pull_now = time.monotonic() >= self._pull_due
+            pull_now = self._pull_requested or time.monotonic() >= self._pull_due
+            self._pull_requested = False
             try:
                 with self._run_lock:
                     self._set_syncing(True)

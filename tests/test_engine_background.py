@@ -64,3 +64,24 @@ def test_operations_go_in_dependency_order_whatever_the_queue_order(seeded_store
     applied = [m["operation_id"] for m in markers(erp)]
     assert applied.index(graded.id) > applied.index(receipt.id)
     assert applied.index(graded.id) > applied.index(photo.id)
+
+
+def test_refused_login_stops_sending_and_says_why_without_the_password(seeded_store, erp):
+    from app.config import ErpAddress
+
+    wrong = ErpAddress(
+        host=erp.address.host,
+        port=erp.address.port,
+        database=erp.address.database,
+        user="admin",
+        password="Wr0ng-Secret",
+    )
+    op = receive_all(seeded_store.find_return("RMA-000110"))
+    seeded_store.enqueue(op)
+    engine = SyncEngine(seeded_store, lambda: TrytonConnector(wrong), station="S1")
+    report = engine.sync_once()
+    status = engine.status()
+    assert not report.ok and status.auth_failed and status.online is False
+    assert "refused the login of 'admin'" in status.last_error and "Wr0ng-Secret" not in status.last_error
+    assert seeded_store.operation(op.id)["state"] == "pending"
+    assert markers(erp) == []
