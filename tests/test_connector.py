@@ -318,3 +318,32 @@ def test_photo_missing_from_the_station_fails_without_troubling_the_erp(store, c
     (result,) = connector.apply_batch([op], store.photo_bytes)
     assert isinstance(result, ErpRejected) and "missing" in str(result)
     assert markers(erp) == []
+
+
+def test_short_pack_ships_what_was_packed(seeded_store, connector, erp):
+    shipment = next(
+        s
+        for s in seeded_store.shipments("assigned")
+        if len(s["lines"]) >= 2 and not any(line["lot"] for line in s["lines"])
+    )
+    op = pack_all(shipment)
+    shorted = op.payload["lines"].pop()
+    op.payload["short"] = [
+        {"move_id": shorted["move_id"], "product_id": shorted["product_id"], "quantity": shorted["quantity"]}
+    ]
+    op.payload["short_reason"] = "last unit damaged"
+    result = connector.apply(op, seeded_store.photo_bytes)
+    assert result.erp_refs["state"] == "packed"
+    outgoing = erp_read(
+        erp,
+        "stock.move",
+        [
+            ("shipment", "=", f"stock.shipment.out,{shipment['id']}"),
+            ("to_location.type", "=", "customer"),
+            ("state", "!=", "cancelled"),
+        ],
+        ["product", "quantity"],
+    )
+    packed = {m["product"]: m["quantity"] for m in outgoing if m["quantity"]}
+    assert shorted["product_id"] not in packed
+    assert packed == {line["product_id"]: line["quantity"] for line in op.payload["lines"]}

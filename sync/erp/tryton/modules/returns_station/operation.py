@@ -600,7 +600,7 @@ class Operation(ModelSQL, ModelView):
             for move_id in set(lines) | set(shorts):
                 if move_id not in moves:
                     raise StationRefusal(f"line {move_id} is not on shipment {shipment.number}")
-            to_save, to_draft = [], []
+            changes = {}  # move id -> (quantity packed, lots scanned): what differs from the plan
             for move_id, move in moves.items():
                 line = lines.get(move_id)
                 packed = float(line["quantity"]) if line else 0.0
@@ -617,26 +617,30 @@ class Operation(ModelSQL, ModelView):
                 same_lot = not lots or (len(lots) == 1 and move.lot and move.lot.number == lots[0]["lot"])
                 if packed == move.quantity and same_lot:
                     continue  # packed as planned: the assigned move stays as it is
-                to_draft.append(move)
-                move.quantity = packed
-                if lots:
-                    first = lots[0]
-                    move.lot = cls._lot(move.product, first["lot"])
-                    move.quantity = min(packed, float(first["quantity"]))
-                    rest = packed - move.quantity
-                    for lot in lots[1:]:
-                        quantity = min(float(lot["quantity"]), rest)
-                        if quantity <= 0:
-                            break
-                        rest -= quantity
-                        Move.copy(
-                            [move],
-                            default={"quantity": quantity, "lot": cls._lot(move.product, lot["lot"]).id},
-                        )
-                to_save.append(move)
-            if to_draft:
-                Move.draft(to_draft)  # an assigned move cannot change: back to draft, then adjust
-            Move.save(to_save)
+                changes[move_id] = (packed, lots)
+            if changes:
+                # An assigned move cannot change: back to draft first, then adjust the fresh records.
+                Move.draft(Move.browse(sorted(changes)))
+                to_save = []
+                for move in Move.browse(sorted(changes)):
+                    packed, lots = changes[move.id]
+                    move.quantity = packed
+                    if lots:
+                        move.lot = cls._lot(move.product, lots[0]["lot"])
+                        move.quantity = min(packed, float(lots[0]["quantity"]))
+                        rest = packed - move.quantity
+                        for lot in lots[1:]:
+                            quantity = min(float(lot["quantity"]), rest)
+                            if quantity <= 0:
+                                break
+                            rest -= quantity
+                            Move.copy(
+                                [move],
+                                default={"quantity": quantity, "lot": cls._lot(move.product, lot["lot"]).id},
+                            )
+                    to_save.append(move)
+                Move.save(to_save)
+                shipment = Shipment(shipment.id)
             Shipment.pick([shipment])
         shipment = Shipment(shipment.id)
         outgoing = [m for m in shipment.outgoing_moves if m.state != "cancelled" and m.quantity]
