@@ -59,4 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # ``python -m app.cli`` runs this file as __main__, a second copy of the module: command modules
+    # raise ``app.cli.CommandError``, which only the imported module's main() catches.
+    from app.cli import main as imported_main
+
+    sys.exit(imported_main())

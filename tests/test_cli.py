@@ -33,3 +33,16 @@ def test_no_command_is_a_usage_error(capsys):
     except SystemExit as exc:
         assert exc.code == 2
     assert "COMMAND" in capsys.readouterr().err
+
+
+def test_python_dash_m_gives_the_same_one_line_error_as_the_entry_point(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "replay", str(tmp_path / "no-such-file.jsonl")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("station: ")
+    assert "Traceback" not in result.stderr
