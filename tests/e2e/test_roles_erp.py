@@ -60,6 +60,14 @@ def receive_in_browser(page, demo, rma: str) -> None:
     page.see(f"{rma} received")
 
 
+def answer_checklist(page, answers: list[tuple[str, str]]) -> None:
+    """Press each answer and wait until the question leaves the "Still needed" line."""
+    for question, answer in answers:
+        page.press(f"{question}: {answer}")
+        pending = page.page.get_by_text(re.compile(r"Still needed:.*" + re.escape(question)))
+        pending.first.wait_for(state="hidden", timeout=15_000)
+
+
 def jpeg(colour: str) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (320, 240), colour).save(out, format="JPEG")
@@ -114,13 +122,8 @@ def test_inspector_inspection_reaches_the_erp(erp, serve_station, open_station, 
     chooser.value.set_files([str(p) for p in photos])
     page.see("Photos: 2 of 2 needed")
     page.press(re.compile("^A like new"))
-    for question, answer in (
-        ("Tags attached?", "Yes"),
-        ("Signs of wear?", "No"),
-        ("Stains?", "No"),
-        ("Odour?", "No"),
-    ):
-        page.press(f"{question}: {answer}")
+    answer_checklist(page, [("Tags attached?", "Yes"), ("Signs of wear?", "No"), ("Stains?", "No"),
+                             ("Odour?", "No")])
     page.see(re.compile("Restock"))
     page.press("Confirm")
     page.see("Saved at this station")

@@ -40,6 +40,14 @@ def both_sizes(page, name: str) -> None:
     page.resize(DESKTOP)
 
 
+def answer_checklist(page, answers: list[tuple[str, str]]) -> None:
+    """Press each answer and wait until the question leaves the "Still needed" line."""
+    for question, answer in answers:
+        page.press(f"{question}: {answer}")
+        pending = page.page.get_by_text(re.compile(r"Still needed:.*" + re.escape(question)))
+        pending.first.wait_for(state="hidden", timeout=15_000)
+
+
 def jpeg(colour: str) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (320, 240), colour).save(out, format="JPEG")
@@ -154,9 +162,8 @@ def test_inspector_grades_with_photos_and_gets_the_rules_disposition(serve_stati
     chooser.value.set_files(photos)
     page.see("Photos: 2 of 2 needed")
     page.press(re.compile("^A like new"))
-    for question, answer in (("Tags attached?", "Yes"), ("Signs of wear?", "No"), ("Stains?", "No"),
-                             ("Odour?", "No")):
-        page.press(f"{question}: {answer}")
+    answer_checklist(page, [("Tags attached?", "Yes"), ("Signs of wear?", "No"), ("Stains?", "No"),
+                             ("Odour?", "No")])
     page.see(re.compile("rule "))
     both_sizes(page, "inspect")
     page.press("Confirm")
