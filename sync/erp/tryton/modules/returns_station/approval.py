@@ -45,6 +45,11 @@ class Approval(ModelSQL, ModelView):
     decided_by = fields.Char("Decided By", readonly=True)
     decided_at = fields.Char("Decided At", readonly=True)
     note = fields.Text("Note", readonly=True)
+    held_pack = fields.Text(
+        "Held Pack",
+        readonly=True,
+        help="The confirm_pack payload (JSON) waiting on this short-pack approval: packed when approved.",
+    )
 
     @classmethod
     def __setup__(cls):

@@ -539,6 +539,15 @@ class Operation(ModelSQL, ModelView):
         approval.note = payload.get("note")
         approval.save()
         refs = {"approval_id": approval.id, "state": approval.state}
+        if approval.held_pack:
+            # A short pack waits on this decision: approve packs it now, in this same transaction
+            # (a pack the ERP refuses refuses the decision too); refuse leaves the shipment as it was.
+            held = json.loads(approval.held_pack)
+            refs["shipment_id"] = int(held["shipment_id"])
+            if decision == "approve":
+                packed = cls._pack(held)
+                refs["shipment_state"] = packed["state"]
+                refs["package_id"] = packed["package_id"]
         inspections = (
             Inspection.search([("station_operation", "=", approval.subject_op)])
             if approval.subject_op
@@ -577,10 +586,33 @@ class Operation(ModelSQL, ModelView):
 
     @classmethod
     def _confirm_pack(cls, payload):
-        pool = Pool()
-        Shipment = pool.get("stock.shipment.out")
-        Move = pool.get("stock.move")
-        Package = pool.get("stock.package")
+        """Pack now; a short pack waits on its approval (held on the request) until it is approved."""
+        request_id = payload.get("approval_request")
+        if not request_id:
+            return cls._pack(payload)
+        Approval = Pool().get("returns.station.approval")
+        found = Approval.search([("request_id", "=", request_id)], limit=1)
+        if not found:
+            raise StationRefusal(f"approval request {request_id} is unknown to the ERP")
+        approval = found[0]
+        if approval.state == "approved":
+            return cls._pack(payload)  # the decision reached the ERP first
+        if approval.state == "refused":
+            raise StationConflict(
+                f"{approval.decided_by} refused shipping {payload.get('shipment_number') or 'this order'}"
+                f" short ({approval.note or 'no note'}): it was not packed"
+            )
+        if approval.held_pack:
+            raise StationConflict(f"approval request {request_id} already holds another pack")
+        shipment = cls._shipment_to_pack(payload)
+        approval.held_pack = json.dumps(payload, sort_keys=True)
+        approval.save()
+        return {"shipment_id": shipment.id, "state": shipment.state, "held_for_approval": request_id}
+
+    @staticmethod
+    def _shipment_to_pack(payload):
+        """The shipment of a ``confirm_pack``, refused or in conflict unless it is ready to pack."""
+        Shipment = Pool().get("stock.shipment.out")
         found = Shipment.search([("id", "=", int(payload["shipment_id"]))])
         if not found:
             raise StationRefusal(f"unknown shipment (id {payload['shipment_id']}) in the ERP")
@@ -593,6 +625,16 @@ class Operation(ModelSQL, ModelView):
             raise StationConflict(
                 f"shipment {shipment.number} is {shipment.state} in the ERP, no longer ready to pack"
             )
+        return shipment
+
+    @classmethod
+    def _pack(cls, payload):
+        """Pick and pack the shipment as scanned (the moves of short lines are cut to what was packed)."""
+        pool = Pool()
+        Shipment = pool.get("stock.shipment.out")
+        Move = pool.get("stock.move")
+        Package = pool.get("stock.package")
+        shipment = cls._shipment_to_pack(payload)
         if shipment.state == "assigned":
             moves = {m.id: m for m in shipment.inventory_moves}
             lines = {int(line["move_id"]): line for line in payload.get("lines") or []}
