@@ -67,9 +67,12 @@ Payloads, version 1 (ERP ids are Tryton record ids as pulled into the reference 
 
     {"request_id": "uuid", "decision": "approve" | "refuse", "note": "checked the serial"}
 
-  ERP effect: approve passes the pending inspection and moves the unit to its disposition (or lets
-  the short pack through); refuse fails it, raises a ``quality.alert`` and holds the unit in
-  quarantine. The decider must not be the requester (refused by the station and by the ERP).
+  ERP effect: approve passes the pending inspection and moves the unit to its disposition, or packs
+  the short pack held on the request (in the same transaction: if the ERP cannot pack it, the
+  decision is not recorded either); refuse fails the inspection, raises a ``quality.alert`` and
+  holds the unit in quarantine, or drops the held short pack (the shipment stays assigned, the
+  request shows ``refused`` with the note). The decider must not be the requester (refused by the
+  station and by the ERP).
 
 ``confirm_pack`` — an outgoing order packed and verified by scan::
 
@@ -80,7 +83,11 @@ Payloads, version 1 (ERP ids are Tryton record ids as pulled into the reference 
      "short_reason": null | "last unit damaged", "approval_request": null | "uuid"}
 
   ERP effect: the shipment is picked and packed with one package holding its moves. Conflict when
-  it is already packed or no longer assigned.
+  it is already packed or no longer assigned. With an ``approval_request`` (a short pack) the
+  shipment is packed only once that request is approved: while it is pending the pack is accepted
+  but held on the request (refs ``held_for_approval``; the shipment stays assigned) and
+  ``decide_approval`` applies it; when the request was already approved it packs at once, when it
+  was refused it is a conflict and nothing is packed.
 """
 
 from __future__ import annotations
