@@ -44,7 +44,9 @@ def answer_checklist(page, answers: list[tuple[str, str]]) -> None:
     """Press each answer and wait until the question leaves the "Still needed" line."""
     for question, answer in answers:
         page.press(f"{question}: {answer}")
-        pending = page.page.get_by_text(re.compile(r"Still needed:.*" + re.escape(question)))
+        # one line of text only: a group node's text holds the question's own label too
+        line = r"^Still needed:[^\n]*" + re.escape(question) + r"[^\n]*$"
+        pending = page.page.get_by_text(re.compile(line))
         pending.first.wait_for(state="hidden", timeout=15_000)
 
 
