@@ -434,7 +434,7 @@ class SyncEngine:
                 ceiling = max(ceiling, self.pull_interval)
             self._retry_at = time.monotonic() + self._rng.uniform(ceiling / 2, ceiling)
         if was_up:
-            log.warning("sync: the ERP is unavailable (%s); operations stay queued", message)
+            log.warning("sync: cannot sync with the ERP (%s); operations stay queued", message)
         self._notify()
 
     def _set_syncing(self, value: bool) -> None:

@@ -347,3 +347,24 @@ def test_short_pack_ships_what_was_packed(seeded_store, connector, erp):
     packed = {m["product"]: m["quantity"] for m in outgoing if m["quantity"]}
     assert shorted["product_id"] not in packed
     assert packed == {line["product_id"]: line["quantity"] for line in op.payload["lines"]}
+
+
+def test_an_erp_user_without_stock_rights_stops_sync_and_says_what_to_grant(erp):
+    erp.call(
+        "model.res.user.create",
+        [{"login": "clerk", "name": "Clerk without groups", "password": "Clerk-Pa55word"}],
+        {},
+    )
+    address = ErpAddress(
+        host=erp.address.host,
+        port=erp.address.port,
+        database=erp.address.database,
+        user="clerk",
+        password="Clerk-Pa55word",
+    )
+    clerk = TrytonConnector(address)
+    with pytest.raises(ErpAuthFailed) as info:
+        clerk.pull({})
+    assert "You are not allowed to access" in str(info.value)
+    assert "give it access to stock, sales and quality" in str(info.value)
+    assert "Clerk-Pa55word" not in str(info.value)

@@ -125,7 +125,7 @@ def _replay(args: argparse.Namespace) -> int:
             if error and store.is_empty():
                 raise CommandError(
                     f"the station has no reference data and the ERP at {settings.erp.redacted()} "
-                    f"could not be reached to pull it: {error}"
+                    f"did not give it: {error}"
                 )
             if error:
                 print(f"station: pull failed, replaying on the cached data: {error}", file=sys.stderr)

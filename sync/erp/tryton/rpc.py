@@ -120,6 +120,9 @@ class TrytonRPC:
         return reply.get("result")
 
 
+_ACCESS_DENIED = "You are not allowed to"  # the connector logs in with language "en"
+
+
 class _SessionExpired(Exception):
     pass
 
@@ -131,6 +134,13 @@ def _error(error: Any) -> Exception:
         args = error[1] if len(error) > 1 else None
         if name == "UserError" and isinstance(args, list | tuple):
             message, description = args[0], args[1] if len(args) > 1 else ""
+            if str(message).startswith(_ACCESS_DENIED):
+                # Tryton's AccessError travels as a UserError: the station's ERP user lacks a right,
+                # which no retry and no other operation will fix.
+                return ErpAuthFailed(
+                    f"the ERP user may not do this ({message}): give it access to stock, sales and "
+                    "quality in Tryton, or the administrator flag"
+                )
             return ErpRejected(f"{message} {description}".strip())
         if name == "UserWarning" and isinstance(args, list | tuple):
             return ErpRejected(" ".join(str(a) for a in args[1:] if a))
