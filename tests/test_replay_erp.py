@@ -48,12 +48,6 @@ def sync(capsys, *, allow: tuple[str, ...] = ()) -> list[tuple[str, str, str]]:
     return stuck
 
 
-# The ERP side of a short pack (sync/erp/tryton/modules/returns_station/operation.py, _confirm_pack)
-# changes the quantity of an assigned move before putting it back to draft, which Tryton refuses.
-# Until the connector is fixed, the flow is checked to the end and then marked as an expected failure.
-SHORT_PACK_BUG = "you must reset its state to draft"
-
-
 def returns_by_rma(erp, *rmas: str) -> dict[str, dict]:
     rows = erp.call(
         f"model.{RETURN}.search_read",
@@ -163,8 +157,6 @@ def test_each_roles_example_replays_end_to_end_against_the_erp(erp, station, cap
     assert [i["state"] for i in inspections] == ["passed"]
 
     # Last, the short pack: delivered once approved.
-    if pack_failures and all(SHORT_PACK_BUG in error for _, _, error in pack_failures):
-        pytest.xfail(f"the ERP refused the short pack of OUT-1106: {pack_failures[0][2]}")
     assert pack_failures == []
     shipments = erp.call(
         "model.stock.shipment.out.search_read", [("number", "=", "OUT-1106")], 0, None, None, ["state"], {}
