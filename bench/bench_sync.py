@@ -194,6 +194,20 @@ def bench_pull(work: Path, address) -> dict[str, float]:
     }
 
 
+def enqueue_only(count: int) -> int:
+    """The enqueue figures alone, with the machine's load beside them (they swing with it)."""
+    work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    try:
+        load = os.getloadavg()[0]
+        fsync = bench_fsync(work / "fsync")
+        enqueue = bench_enqueue(work / "enqueue", count)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"load average {load:.1f}; disk fsync: p50 {fsync['p50_ms']:.2f} ms, p99 {fsync['p99_ms']:.2f} ms")
+    print(f"enqueue x{count}: p50 {enqueue['p50_ms']:.2f} ms, p99 {enqueue['p99_ms']:.2f} ms")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--drain", type=int, nargs="+", default=[1000, 10000], help="queue sizes to drain")
@@ -203,7 +217,12 @@ def main() -> int:
     parser.add_argument(
         "--enqueue", type=int, default=2000, help="operations to enqueue for the latency figure"
     )
+    parser.add_argument(
+        "--enqueue-only", action="store_true", help="only the fsync and durable enqueue figures (no ERP)"
+    )
     args = parser.parse_args()
+    if args.enqueue_only:
+        return enqueue_only(args.enqueue)
 
     from tests.fixtures.erp import template_database
 
