@@ -506,6 +506,78 @@ def test_a_short_pack_needs_a_reason_and_asks_a_supervisor(store, session, world
     assert request["payload"]["kind"] == "short_pack" and request["payload"]["subject_op"] == pack["id"]
 
 
+def _pack_short_and_pull_the_decision(store, session, world, state: str, note: str | None) -> None:
+    """Pack WEB-6006 short at this station, then pull its approval as the ERP has it (``state``)."""
+    ok(session.sign_in("U-PACK-1", "3333"))
+    ok(session.start("pack"))
+    ok(session.scan("WEB-6006"))
+    ok(session.scan(world.barcode("ACC-BEANIE-RED")))
+    ok(session.confirm("belt out of stock"))
+    (request,) = queued(store, "request_approval")
+    store.upsert_reference(
+        "approvals",
+        [
+            {
+                **request["payload"],
+                "state": state,
+                "requested_by": "U-PACK-1",
+                "requested_at": request["created_at"],
+                "station": "dock-1",
+                "decided_by": None if state == "pending" else "U-SUPV-1",
+                "note": note,
+                "write_date": "2026-11-25T09:30:00.000Z",
+            }
+        ],
+    )
+
+
+def test_an_order_whose_short_pack_was_refused_is_packed_again(store, session, world):
+    _pack_short_and_pull_the_decision(store, session, world, "refused", "find the last unit")
+    outcome = ok(session.scan("WEB-6006"))
+    assert outcome.message.startswith(
+        "U-SUPV-1 refused shipping CS00006 short: 'find the last unit'; pack it again — "
+        "order CS00006 for Elif Yilmaz: pack 3 item(s)."
+    )
+    assert outcome.warning
+    assert [line.scanned for line in session.view().lines] == [0, 0]  # afresh, not the short pack's units
+    for code in ("ACC-BEANIE-RED", "ACC-BEANIE-RED", "ACC-BELT-BRN"):
+        ok(session.scan(world.barcode(code)))
+    ok(session.confirm())
+    short, complete = queued(store, "confirm_pack")
+    assert short["payload"]["approval_request"] and complete["payload"]["approval_request"] is None
+    assert complete["payload"]["short"] == []
+    assert [line["quantity"] for line in complete["payload"]["lines"]] == [2, 1]
+    assert refused(session.scan("WEB-6006"), "already_packed").message == (
+        "order CS00006 was already packed at this station"
+    )
+
+
+def test_an_order_packed_short_waits_for_the_supervisor_before_it_is_packed_again(store, session, world):
+    _pack_short_and_pull_the_decision(store, session, world, "pending", None)
+    outcome = refused(session.scan("WEB-6006"), "awaiting_approval")
+    assert outcome.message == (
+        "order CS00006 was packed short at this station and is waiting for a supervisor's decision: "
+        "it cannot be packed again until then"
+    )
+    assert session.view().lines == ()
+
+
+def test_an_order_packed_short_before_its_approval_is_pulled_is_waiting_too(store, session, world):
+    ok(session.sign_in("U-PACK-1", "3333"))
+    ok(session.start("pack"))
+    ok(session.scan("WEB-6006"))
+    ok(session.scan(world.barcode("ACC-BEANIE-RED")))
+    ok(session.confirm("belt out of stock"))
+    refused(session.scan("WEB-6006"), "awaiting_approval")
+
+
+def test_an_order_whose_short_pack_was_approved_stays_packed(store, session, world):
+    _pack_short_and_pull_the_decision(store, session, world, "approved", "customer agreed")
+    outcome = refused(session.scan("WEB-6006"), "already_packed")
+    assert outcome.message == "order CS00006 was already packed at this station (short, approved)"
+    assert len(queued(store, "confirm_pack")) == 1
+
+
 def test_a_waiting_order_cannot_be_packed(store, session, world):
     store.upsert_reference(
         "shipments",

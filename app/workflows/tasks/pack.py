@@ -40,11 +40,46 @@ class PackTask(UnitScanTask):
             return Refusal("cancelled", f"order {number} was cancelled: do not pack it")
         if shipment["state"] == "waiting":
             return Refusal("not_ready", f"order {number} is waiting for stock: it cannot be packed yet")
-        if any(op["payload"].get("shipment_id") == shipment["id"] for op in self.desk.queued("confirm_pack")):
-            return Refusal("already_packed", f"order {number} was already packed at this station")
+        packed_here = self._packed_here(shipment)
+        if isinstance(packed_here, Refusal):
+            return packed_here
         self.subject_id = shipment["id"]
         units = sum(float(line["quantity"]) for line in shipment["lines"])
-        return Accepted(f"order {number} for {shipment['customer']}: pack {units:g} item(s). Scan each item.")
+        opened = f"order {number} for {shipment['customer']}: pack {units:g} item(s). Scan each item."
+        return Accepted(packed_here + opened, warning=bool(packed_here))
+
+    def _packed_here(self, shipment: Shipment) -> Refusal | str:
+        """Whether this station packed the order already: a Refusal if it did (complete, or short and
+        not refused), else what the packer is told first ("" if never packed here; the refusal's words
+        if the supervisor refused its short pack, which the ERP then never shipped)."""
+        number = shipment["number"]
+        packs = [
+            op
+            for op in self.desk.queued("confirm_pack")
+            if op["payload"].get("shipment_id") == shipment["id"]
+        ]
+        if not packs:
+            return ""
+        request_id = packs[-1]["payload"].get("approval_request")
+        if not request_id:
+            return Refusal("already_packed", f"order {number} was already packed at this station")
+        approval = self.desk.store.approval(request_id)
+        if approval is None or approval["state"] == "pending":  # not pulled yet is not decided yet
+            return Refusal(
+                "awaiting_approval",
+                f"order {number} was packed short at this station and is waiting for a supervisor's "
+                "decision: it cannot be packed again until then",
+            )
+        if approval["state"] != "refused":
+            return Refusal(
+                "already_packed", f"order {number} was already packed at this station (short, approved)"
+            )
+        note = (approval.get("note") or "").strip()
+        return (
+            f"{approval.get('decided_by') or 'a supervisor'} refused shipping {number} short"
+            + (f": '{note}'" if note else "")
+            + "; pack it again — "
+        )
 
     def scan(self, code: ScannedCode) -> Outcome:
         store = self.desk.store
