@@ -6,9 +6,10 @@ read the store, call the workflows, and show the sync engine's status; they neve
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -127,7 +128,10 @@ class Station:
     rules: Any | None = None
     scanner_suffix: str = "enter"  # what the scanner sends after a code: "enter" or "tab"
     idle_sign_out_s: float = 600.0  # a person is signed out after this long without an action
+    camera_source: str | None = None  # a device index ("0"), a video file or a stream URL; None: no camera
     _listeners: list[Callable[[], None]] = field(default_factory=list)
+    _camera: Any | None = None  # app.scan.camera.Camera, started on first use
+    _camera_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def station_id(self) -> str:
@@ -214,11 +218,13 @@ class Station:
 
         from app.ui.saved_settings import SavedSettings, save
 
+        camera = (camera or "").strip() or None
         save(self.settings.data_dir, SavedSettings(erp_url=erp.url(), station_id=station_id,
                                                    scanner_suffix=scanner_suffix, camera=camera))
         changed_erp = erp != self.settings.erp
         self.settings = replace(self.settings.with_erp(erp), station_id=station_id)
         self.scanner_suffix = scanner_suffix
+        self.set_camera(camera)
         if changed_erp and self.engine is not None:
             return "Saved. Restart the station to sync with the new ERP address"
         return "Saved"
@@ -246,21 +252,58 @@ class Station:
             return None
 
     def camera_note(self) -> str:
+        if self.camera_source:
+            return "Or add photos from files"
         cams = self.cameras()
         if isinstance(cams, str):
             return cams
         return "Camera: " + ", ".join(cams)
 
+    # --- camera -------------------------------------------------------------------------------
+    def set_camera(self, source: str | None) -> None:
+        """Use ``source`` as this station's camera from now on (the old one, if any, is stopped)."""
+        source = (source or "").strip() or None
+        with self._camera_lock:
+            if source == self.camera_source:
+                return
+            old, self._camera, self.camera_source = self._camera, None, source
+        if old is not None:
+            old.stop()
+
+    def camera(self) -> Any | None:
+        """The station's one Camera (app.scan.camera.Camera), started on first use; None without one.
+        Every view shares it: a device can be opened by one reader only."""
+        with self._camera_lock:
+            if self.camera_source is None:
+                return None
+            if self._camera is None:
+                from app.scan.camera import Camera
+
+                self._camera = Camera(camera_source(self.camera_source), preview_width=480, preview_fps=5)
+                self._camera.start()
+            return self._camera
+
     def close(self) -> None:
-        """Stop the sync engine (after the exchange in progress) and close the store."""
+        """Stop the camera and the sync engine (after the exchange in progress); close the store."""
+        with self._camera_lock:
+            cam, self._camera = self._camera, None
+        if cam is not None:
+            cam.stop()
         if self.engine is not None:
             self.engine.stop()
         self.store.close()
 
 
+def camera_source(text: str) -> int | str:
+    """What a worker types as the camera: ``"0"`` is device 0, anything else a video file or stream URL."""
+    text = text.strip()
+    return int(text) if text.isdigit() else text
+
+
 def open_station(settings: Settings, *, sync: bool = True, pull_interval: float = 30.0,
-                 rules: Any | None = None) -> Station:
+                 rules: Any | None = None, environ: Mapping[str, str] | None = None) -> Station:
     """Open the station's store and (with ``sync``) start its sync engine towards ``settings.erp``.
+    The camera is ``STATION_CAMERA`` (from ``environ``, default os.environ), else the saved one.
 
     Raises sync.store.StoreError when the store file cannot be used."""
     from app.ui.saved_settings import load_saved
@@ -268,8 +311,10 @@ def open_station(settings: Settings, *, sync: bool = True, pull_interval: float 
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store.open(settings.store_path, photos_dir=settings.photos_dir)
-    station = Station(settings=settings, store=store, rules=rules,
-                      scanner_suffix=load_saved(settings.data_dir).scanner_suffix)
+    saved = load_saved(settings.data_dir)
+    camera = (environ if environ is not None else os.environ).get("STATION_CAMERA") or saved.camera
+    station = Station(settings=settings, store=store, rules=rules, scanner_suffix=saved.scanner_suffix,
+                      camera_source=(camera or "").strip() or None)
     if sync:
         from sync.engine import SyncEngine, connector_for
 

@@ -33,6 +33,7 @@ def Settings(model: StationModel) -> ft.Control:
     password, set_password = ft.use_state("")
     station_id, set_station_id = ft.use_state(station.station_id)
     suffix, set_suffix = ft.use_state(saved.scanner_suffix)
+    camera, set_camera = ft.use_state(station.camera_source or "")
     testing, set_testing = ft.use_state(False)
 
     def address() -> ErpAddress | str:
@@ -71,7 +72,7 @@ def Settings(model: StationModel) -> ft.Control:
             model.say("refused", "The station id cannot be empty")
             return
         message = station.save_settings(erp=erp, station_id=station_id.strip(), scanner_suffix=suffix,
-                                        camera=saved.camera)
+                                        camera=camera.strip() or None)
         set_password("")
         model.say("good", message)
 
@@ -101,6 +102,8 @@ def Settings(model: StationModel) -> ft.Control:
         section("Camera", [
             muted(cameras if isinstance(cameras, str) else f"{len(cameras)} camera(s) found: "
                   + ", ".join(cameras)),
+            _field("Camera", camera, set_camera,
+                   hint="a camera number (0), a video file or a stream URL; empty: photos from files"),
         ]),
         button_row([big_button("Save settings", save, icon=ft.Icons.SAVE, primary=True)]),
     ]

@@ -4,6 +4,8 @@ counts, refusals, the disposition and whether it may be confirmed all come from 
 
 from __future__ import annotations
 
+import asyncio
+import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -144,6 +146,56 @@ def _call(session: Any, name: str, *args: Any, **kwargs: Any) -> Any:
     return method(*args, **kwargs)
 
 
+PREVIEW_EVERY_S = 0.3  # how often the live preview is redrawn (a few times a second)
+CAMERA_STATES = {
+    "opening": "Opening the camera…",
+    "reconnecting": "Camera lost, reconnecting…",
+    "ended": "The camera's video is over: this is its last picture",
+    "stopped": "The camera is stopped",
+}
+
+
+@ft.component
+def CameraPanel(camera: Any, capture: Callable[[], Any]) -> ft.Control:
+    """The live preview of the station's camera, its state in words when it is not live, and the
+    capture button. The preview is redrawn from ``camera.latest_preview()`` while this is on screen."""
+    preview, set_preview = ft.use_state(None)
+    state, set_state = ft.use_state("opening")
+    running = ft.use_ref(None)  # the token of the loop that should be running; None: none
+
+    async def watch() -> None:
+        token = running.current = object()
+        shown = None
+        while running.current is token:
+            jpeg = camera.latest_preview()
+            if jpeg is not None and jpeg is not shown:
+                shown = jpeg
+                set_preview(base64.b64encode(jpeg).decode("ascii"))
+            set_state(camera.status.state)
+            await asyncio.sleep(PREVIEW_EVERY_S)
+
+    def stop() -> None:
+        running.current = None  # the screen was left (or the camera changed): the loop ends
+
+    ft.use_effect(watch, [camera], cleanup=stop)
+    words = CAMERA_STATES.get(state)
+    controls: list[ft.Control] = [
+        # as wide as the screen on a handheld, half of it at the desk; the picture keeps its shape
+        ft.ResponsiveRow([ft.Container(
+            col={"xs": 12, "md": 8, "lg": 6}, height=240, bgcolor=ft.Colors.BLACK, border_radius=8,
+            alignment=ft.Alignment.CENTER,
+            content=ft.Image(src=preview, fit=ft.BoxFit.CONTAIN, semantics_label="Camera preview",
+                             gapless_playback=True, height=240)
+            if preview else ft.Text("No picture yet", color=ft.Colors.WHITE, size=16),
+        )]),
+    ]
+    if words:
+        controls.append(ft.Text(words, size=16, color=theme.WARN, semantics_label=f"Camera: {words}"))
+    controls.append(button_row([big_button("Capture photo", capture, icon=ft.Icons.CAMERA_ALT,
+                                           primary=True)]))
+    return ft.Column(controls, spacing=8)
+
+
 @ft.component
 def TaskScreen(model: StationModel, kind: str) -> ft.Control:
     station = model.station
@@ -192,6 +244,18 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
                 mime = "image/png" if picked.name.lower().endswith(".png") else "image/jpeg"
                 done(_call(session, "photo", picked.bytes, mime=mime))
 
+    async def capture_photo() -> None:
+        camera = station.camera()
+        if camera is None:
+            model.say("refused", "No camera on this station: add photos from files")
+            return
+        try:
+            jpeg = await asyncio.to_thread(camera.still)
+        except (TimeoutError, RuntimeError) as exc:
+            model.say("refused", f"No picture from the camera: {exc}. Try again, or add a photo from a file")
+            return
+        done(_call(session, "photo", jpeg, mime="image/jpeg"))
+
     actions: ft.Control | None = None
     if view.kind != "idle" and (view.lines or view.unit is not None):
         controls: list[ft.Control] = []
@@ -218,7 +282,7 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
         body.append(actions)
     if unit is not None:
         # the unit in hand comes first: on a handheld the return's other lines are below it
-        body.extend(unit_controls(unit, station, session, done, stable_answer, add_photo))
+        body.extend(unit_controls(unit, station, session, done, stable_answer, add_photo, capture_photo))
     if view.lines:
         body.append(section("Items", [line_row(line) for line in view.lines]))
     if view.extras:
@@ -242,7 +306,8 @@ def _has_days(unit: Any) -> bool:
 
 
 def unit_controls(unit: Any, station: Any, session: Any, done: Callable[[Any], Any],
-                  answer: Callable[[str, Any], None], add_photo: Callable[[], Any]) -> list[ft.Control]:
+                  answer: Callable[[str, Any], None], add_photo: Callable[[], Any],
+                  capture_photo: Callable[[], Any] | None = None) -> list[ft.Control]:
     """The inspect part: the unit, its photos, grade buttons, the checklist, the rules' decision."""
     facts = [unit.sku, unit.family, f"value {unit.unit_value:.2f}"]
     if unit.lot:
@@ -266,6 +331,8 @@ def unit_controls(unit: Any, station: Any, session: Any, done: Callable[[Any], A
     out: list[ft.Control] = [
         section(unit.product, [muted(" · ".join(facts))]),
         section(f"Photos: {len(unit.photos)} of {unit.photos_required} needed", [
+            *([CameraPanel(camera, capture_photo, key="camera")]
+              if capture_photo is not None and (camera := station.camera()) is not None else []),
             ft.Row(photos, wrap=True, spacing=8) if photos else muted("No photo yet"),
             button_row([big_button("Add photo", add_photo, icon=ft.Icons.ADD_A_PHOTO)]),
             muted(station.camera_note()),
