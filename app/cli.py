@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+
+from app.config import ConfigError, Settings, load_settings
 
 # Each module under app/commands exposes ``register(subparsers)``; handlers import heavy
 # dependencies (Flet, OpenCV, Tryton) only when they run, so ``station --help`` stays instant.
@@ -44,6 +47,26 @@ def add_station_options(parser: argparse.ArgumentParser) -> None:
         "prefer the variable: a flag shows in the process list",
     )
     parser.add_argument("--station-id", help="this station's name on every operation (env STATION_ID)")
+
+
+def station_settings(args: argparse.Namespace) -> Settings:
+    """The settings a station command runs with: its flags (see :func:`add_station_options`), else
+    ``STATION_*`` variables, else what a supervisor saved on the app's Settings screen, else defaults.
+    CommandError for an unusable setting."""
+    from app.ui.saved_settings import apply_saved  # plain JSON: no Flet behind it
+
+    data_dir = getattr(args, "data_dir", None)
+    erp_url = getattr(args, "erp_url", None)
+    station_id = getattr(args, "station_id", None)
+    try:
+        settings = load_settings(data_dir, erp_url, station_id)
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+    return apply_saved(
+        settings,
+        erp_from_env=bool(erp_url or os.environ.get("STATION_ERP_URL")),
+        station_from_env=bool(station_id or os.environ.get("STATION_ID")),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

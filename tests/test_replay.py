@@ -59,6 +59,14 @@ RECEIVE = [
 ]
 
 
+
+def readme_section(readme: Path, heading: str) -> str:
+    """The README's text from ``heading`` to the next heading of the same level."""
+    text = readme.read_text()
+    start = text.index(f"\n{heading}\n")
+    end = text.find("\n## ", start + len(heading) + 2)
+    return text[start : end if end != -1 else len(text)]
+
 def test_a_receipt_replayed_is_queued_and_printed(tmp_path, data_dir, capsys):
     assert replay(write(tmp_path, *RECEIVE), data_dir) == 0
     out = capsys.readouterr().out
@@ -185,8 +193,7 @@ def test_a_broken_rules_file_in_the_data_dir_is_reported_and_the_default_used(tm
 
 def test_the_readme_shows_each_example_file_as_it_is():
     root = Path(__file__).resolve().parents[1]
-    readme = (root / "README.md").read_text()
-    section = readme[readme.index("<!-- section: replay") : readme.index("<!-- /section: replay -->")]
+    section = readme_section(root / "README.md", "## The replay format")
     for path in sorted((root / "examples" / "replay").glob("*.jsonl")):
         assert f"```jsonl\n{path.read_text().rstrip()}\n```" in section, path.name
 
@@ -224,8 +231,7 @@ def test_the_readme_lists_every_refusal_code_a_replay_file_may_expect():
         and node.args
         and isinstance(node.args[0], ast.Constant)
     }
-    readme = (root / "README.md").read_text()
-    section = readme[readme.index("<!-- section: replay") : readme.index("<!-- /section: replay -->")]
+    section = readme_section(root / "README.md", "## The replay format")
     assert len(codes) > 40
     assert sorted(code for code in codes if f"`{code}`" not in section) == []
 

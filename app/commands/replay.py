@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli import CommandError, add_station_options
-from app.config import ConfigError, Settings, load_settings
+from app.cli import CommandError, add_station_options, station_settings
+from app.config import Settings
 
 EXIT_REFUSED = 1
 EXIT_MALFORMED = 2
@@ -50,22 +49,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     check.add_argument("file", help="the rules file (TOML)")
     check.set_defaults(handler=_rules_check)
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    try:
-        settings = load_settings(args.data_dir, args.erp_url, args.station_id)
-    except ConfigError as exc:
-        raise CommandError(str(exc)) from None
-    try:  # what an admin saved in the app's Settings screen, like the app itself uses
-        from app.ui.saved_settings import apply_saved
-    except ImportError:
-        return settings
-    return apply_saved(
-        settings,
-        erp_from_env=bool(args.erp_url or os.environ.get("STATION_ERP_URL")),
-        station_from_env=bool(args.station_id or os.environ.get("STATION_ID")),
-    )
 
 
 def _pull(store: Any, settings: Settings) -> str | None:
@@ -113,7 +96,7 @@ def _replay(args: argparse.Namespace) -> int:
             )
         return EXIT_MALFORMED
 
-    settings = _settings(args)
+    settings = station_settings(args)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
         store = Store.open(settings.store_path, photos_dir=settings.photos_dir)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 import threading
 from typing import Any
 
-from app.cli import CommandError, add_station_options
-from app.config import ConfigError, Settings, load_settings
+from app.cli import CommandError, add_station_options, station_settings
+from app.config import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,22 +53,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     queue.set_defaults(handler=_queue)
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    try:
-        settings = load_settings(args.data_dir, args.erp_url, args.station_id)
-    except ConfigError as exc:
-        raise CommandError(str(exc)) from None
-    try:  # the settings a supervisor saved in the app, unless flags or variables say otherwise
-        from app.ui.saved_settings import apply_saved
-    except ImportError:
-        return settings
-    return apply_saved(
-        settings,
-        erp_from_env=bool(args.erp_url or os.environ.get("STATION_ERP_URL")),
-        station_from_env=bool(args.station_id or os.environ.get("STATION_ID")),
-    )
-
-
 def _open_store(settings: Settings):
     from sync.store import Store, StoreError
 
@@ -82,7 +65,7 @@ def _open_store(settings: Settings):
 def _sync(args: argparse.Namespace) -> int:
     from sync.engine import SyncEngine, connector_for
 
-    settings = _settings(args)
+    settings = station_settings(args)
     store = _open_store(settings)
     engine = SyncEngine(
         store, lambda: connector_for(settings), pull_interval=args.pull_interval, station=settings.station_id
@@ -156,7 +139,7 @@ def queue_summary(store) -> dict[str, Any]:
 
 
 def _queue(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = station_settings(args)
     store = _open_store(settings)
     try:
         summary = queue_summary(store)

@@ -6,8 +6,7 @@ import argparse
 import importlib.util
 import os
 
-from app.cli import CommandError, add_station_options
-from app.config import ConfigError, load_settings
+from app.cli import CommandError, add_station_options, station_settings
 
 DEFAULT_WEB_PORT = 8550
 
@@ -44,21 +43,6 @@ def _app_options(parser: argparse.ArgumentParser) -> None:
 
 def _has_desktop_client() -> bool:
     return importlib.util.find_spec("flet_desktop") is not None
-
-
-def _settings(args: argparse.Namespace):
-    from app.ui.saved_settings import apply_saved
-
-    try:
-        settings = load_settings(getattr(args, "data_dir", None), getattr(args, "erp_url", None),
-                                 getattr(args, "station_id", None))
-    except ConfigError as exc:
-        raise CommandError(str(exc)) from None
-    return apply_saved(
-        settings,
-        erp_from_env=bool(getattr(args, "erp_url", None) or os.environ.get("STATION_ERP_URL")),
-        station_from_env=bool(getattr(args, "station_id", None) or os.environ.get("STATION_ID")),
-    )
 
 
 def _check_port(port: int, flag: str) -> None:
@@ -108,7 +92,7 @@ def _run(args: argparse.Namespace) -> int:
     if not args.web and not _has_desktop_client():
         raise CommandError("no desktop client is installed (pip install 'returns-station[desktop]'): "
                            "use `station run --web` to open the station in a browser")
-    settings = _settings(args)
+    settings = station_settings(args)
     station = _open(settings)
     try:
         if station.engine is not None:
@@ -127,7 +111,7 @@ def _demo(args: argparse.Namespace) -> int:
     if not args.web and not _has_desktop_client():
         print("No desktop client is installed: serving the station to your browser instead.", flush=True)
         args.web = True
-    settings = _settings(args)
+    settings = station_settings(args)
     password = os.environ.get("STATION_ERP_PASSWORD", "admin")
     print(f"Data directory: {settings.data_dir}", flush=True)
     print("Starting the embedded ERP (the first start creates its demo database: a minute or two) …",
