@@ -20,7 +20,8 @@ Payloads, version 1 (ERP ids are Tryton record ids as pulled into the reference 
      "lines": [{"move_id": 40, "product_id": 7, "lot_expected": "L2409A" | null, "expected": 2,
                 "received": 1, "lots": [{"lot": "L2409A", "quantity": 1}], "serials": []}],
      "extra":   [{"barcode": "0950600013435", "product_id": 9 | null, "quantity": 1,
-                  "lot": null, "serial": null, "reason": "extra item" | "wrong item" | "wrong lot" | "unknown barcode"}],
+                  "lot": null, "serial": null,
+                  "reason": "extra item" | "wrong item" | "wrong lot" | "unknown barcode"}],
      "missing": [{"move_id": 41, "product_id": 8, "quantity": 1}],
      "partial_reason": null | "carrier damaged box, second parcel expected"}
 
@@ -41,7 +42,8 @@ Payloads, version 1 (ERP ids are Tryton record ids as pulled into the reference 
 
     {"return_id": 12, "product_id": 7, "quantity": 1, "lot": "L2409A" | null, "serial": null,
      "grade": "B", "checklist": {"seal_intact": true, "days_to_expiry": 120},
-     "photos": ["ab12…"], "disposition": "restock" | "refurbish" | "quarantine" | "return_to_vendor" | "dispose",
+     "photos": ["ab12…"],
+     "disposition": "restock" | "refurbish" | "quarantine" | "return_to_vendor" | "dispose",
      "rule_id": "health-expired", "rules_version": "2026-11-01.1",
      "refund": {"kind": "full" | "partial" | "none" | "exchange", "restocking_fee_pct": 15 | null},
      "approval_required": false, "note": null}

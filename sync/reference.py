@@ -12,7 +12,8 @@ from typing import Literal, NotRequired, TypedDict
 Family = Literal["apparel", "footwear", "accessories", "electronics", "health"]
 Role = Literal["receiver", "inspector", "packer", "supervisor"]
 InventoryState = Literal[
-    "in_transit", "received", "in_inspection", "sellable", "refurbish", "quarantine", "vendor_return", "disposed"
+    "in_transit", "received", "in_inspection", "sellable", "refurbish", "quarantine", "vendor_return",
+    "disposed",
 ]
 
 REFERENCE_KINDS = ("products", "lots", "returns", "shipments", "locations", "people", "approvals")

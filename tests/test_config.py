@@ -7,7 +7,8 @@ from app.config import ConfigError, ErpAddress, load_settings
 
 def test_erp_url_is_parsed_into_its_parts():
     erp = ErpAddress.parse("http://clerk:s%40cret@erp.example:8443/returns")
-    assert (erp.scheme, erp.host, erp.port, erp.database, erp.user) == ("http", "erp.example", 8443, "returns", "clerk")
+    parts = (erp.scheme, erp.host, erp.port, erp.database, erp.user)
+    assert parts == ("http", "erp.example", 8443, "returns", "clerk")
     assert erp.password == "s@cret"
 
 

@@ -886,15 +886,7 @@ class Operation(ModelSQL, ModelView):
                     "customer": shipment.customer.rec_name if shipment.customer else "",
                     "reason": shipment.return_reason or "",
                     "state": shipment.state,
-                    "lines": [
-                        {
-                            "move_id": m.id,
-                            "product_id": m.product.id,
-                            "quantity": m.quantity,
-                            "lot": m.lot.number if m.lot else None,
-                        }
-                        for m in moves
-                    ],
+                    "lines": _move_lines(moves),
                     "write_date": _stamp(stamps),
                 }
             )
@@ -921,15 +913,7 @@ class Operation(ModelSQL, ModelView):
                     "order": shipment.station_order,
                     "customer": shipment.customer.rec_name if shipment.customer else "",
                     "state": shipment.state,
-                    "lines": [
-                        {
-                            "move_id": m.id,
-                            "product_id": m.product.id,
-                            "quantity": m.quantity,
-                            "lot": m.lot.number if m.lot else None,
-                        }
-                        for m in moves
-                    ],
+                    "lines": _move_lines(moves),
                     "write_date": _stamp(stamps),
                 }
             )
@@ -1038,6 +1022,19 @@ def _parse_cursor(value):
         except ValueError:
             continue
     return None
+
+
+def _move_lines(moves):
+    """A shipment's moves as reference-data lines (sync.reference ReturnLine / ShipmentLine)."""
+    return [
+        {
+            "move_id": m.id,
+            "product_id": m.product.id,
+            "quantity": m.quantity,
+            "lot": m.lot.number if m.lot else None,
+        }
+        for m in moves
+    ]
 
 
 def _stamp(values):
