@@ -81,7 +81,7 @@ def test_going_down_is_logged_once(store, dead_address, caplog):
     with caplog.at_level(logging.WARNING, logger="sync.engine"):
         for _ in range(3):
             engine.sync_once()
-    downs = [r for r in caplog.records if "unavailable" in r.getMessage()]
+    downs = [r for r in caplog.records if "cannot sync with the ERP" in r.getMessage()]
     assert len(downs) == 1
     assert SECRET not in caplog.text
 
