@@ -14,7 +14,7 @@ import pytest
 
 from app.scan.synth import Code, render_label
 from tests.e2e.demo_store import return_spec
-from tests.e2e.test_screens import DEMO, barcode, mark_received, sign_in
+from tests.e2e.steps import DEMO, barcode, mark_received, sign_in
 from tests.fixtures.browser import DESKTOP, HANDHELD
 
 pytestmark = pytest.mark.browser

@@ -5,15 +5,14 @@ queues, the ERP comes back, the status strip empties and the ERP holds the work.
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from collections.abc import Callable
 
 import pytest
-from PIL import Image
 
 from app.workflows.station import StationSession
+from tests.e2e.steps import answer_checklist, jpeg, sign_in
 from tests.fixtures.browser import DESKTOP
 
 pytestmark = [pytest.mark.browser, pytest.mark.erp, pytest.mark.slow]
@@ -30,13 +29,6 @@ def eventually(check: Callable[[], object], timeout_s: float = 45, what: str = "
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
         time.sleep(0.5)
-
-
-def sign_in(page, badge: str, pin: str) -> None:
-    page.field("Badge").wait_for(timeout=30_000)
-    page.scan(badge)
-    page.field("PIN").wait_for(timeout=10_000)
-    page.scan(pin)
 
 
 def search(erp, model: str, domain: list, fields: list[str]) -> list[dict]:
@@ -58,22 +50,6 @@ def receive_in_browser(page, demo, rma: str) -> None:
     page.see("All expected items scanned")
     page.press("Confirm receipt")
     page.see(f"{rma} received")
-
-
-def answer_checklist(page, answers: list[tuple[str, str]]) -> None:
-    """Press each answer and wait until the question leaves the "Still needed" line."""
-    for question, answer in answers:
-        page.press(f"{question}: {answer}")
-        # one line of text only: a group node's text holds the question's own label too
-        line = r"^Still needed:[^\n]*" + re.escape(question) + r"[^\n]*$"
-        pending = page.page.get_by_text(re.compile(line))
-        pending.first.wait_for(state="hidden", timeout=15_000)
-
-
-def jpeg(colour: str) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (320, 240), colour).save(out, format="JPEG")
-    return out.getvalue()
 
 
 def test_receiver_receipt_reaches_the_erp(erp, serve_station, open_station):

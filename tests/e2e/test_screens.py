@@ -4,32 +4,18 @@ demo's reference data; the round trip to the real ERP is in test_roles_erp.py.""
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
-from PIL import Image
 
 from app.ui.web import free_port
 from sync import outbox
-from sync.erp.tryton.demo import plan
 from tests.e2e.demo_store import return_spec
+from tests.e2e.steps import DEMO, answer_checklist, barcode, jpeg, mark_received, sign_in
 from tests.fixtures.browser import DESKTOP, FOCUSED_FIELD, HANDHELD
 
 pytestmark = pytest.mark.browser
 
-DEMO = plan()
-
-
-def sign_in(page, badge: str, pin: str) -> None:
-    page.field("Badge").wait_for(timeout=30_000)
-    page.scan(badge)
-    page.field("PIN").wait_for(timeout=10_000)
-    page.scan(pin)
-
-
-def barcode(code: str) -> str:
-    return DEMO.product(code).barcode
 
 
 def both_sizes(page, name: str) -> None:
@@ -38,28 +24,6 @@ def both_sizes(page, name: str) -> None:
     page.resize(HANDHELD)
     page.screenshot(name)
     page.resize(DESKTOP)
-
-
-def answer_checklist(page, answers: list[tuple[str, str]]) -> None:
-    """Press each answer and wait until the question leaves the "Still needed" line."""
-    for question, answer in answers:
-        page.press(f"{question}: {answer}")
-        # one line of text only: a group node's text holds the question's own label too
-        line = r"^Still needed:[^\n]*" + re.escape(question) + r"[^\n]*$"
-        pending = page.page.get_by_text(re.compile(line))
-        pending.first.wait_for(state="hidden", timeout=15_000)
-
-
-def jpeg(colour: str) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (320, 240), colour).save(out, format="JPEG")
-    return out.getvalue()
-
-
-def mark_received(store, rma: str) -> None:
-    """What the next pull brings after the ERP applied the receipt."""
-    ret = store.find_return(rma)
-    store.upsert_reference("returns", [{**ret, "state": "received"}])
 
 
 def test_receiver_receives_a_complete_return(serve_station, open_station):
