@@ -163,7 +163,7 @@ class SwallowingProxy:
 
 def station(args: list[str], data_dir: Path, url: str, **kw) -> subprocess.Popen:
     env = {**os.environ, "STATION_DATA_DIR": str(data_dir), "STATION_ERP_URL": url, "STATION_ID": "S1"}
-    # The installed entry point, as an admin runs it (``python -m app.cli`` would load app.cli twice).
+    # The installed entry point, as an admin runs it.
     return subprocess.Popen(
         [str(Path(sys.executable).parent / "station"), *args],
         cwd=ROOT,

@@ -52,8 +52,7 @@ MODULES = (
     "returns_station",
 )
 READY_PREFIX = "ERP ready on "
-# ``python -m app.cli`` would load app.cli twice (as __main__ too): its CommandError would not be caught.
-STATION = (sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main())")
+STATION = (sys.executable, "-m", "app.cli")  # the `station` command, in this interpreter
 
 
 class ErpSetupError(Exception):
