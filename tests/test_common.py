@@ -1,5 +1,6 @@
 """sync/common: the vocabulary agrees with itself and with the ERP module's selections, and PIN hashes
 stored before the move verify."""
+
 from sync.common.families import FAMILIES
 from sync.common.pins import verify_pin
 from sync.common.vocabulary import DISPOSITION_STATES, DISPOSITIONS, INVENTORY_STATES, RETURN_REASONS, ROLES
