@@ -30,6 +30,7 @@ from app.workflows.tasks import TASKS, Task
 from app.workflows.views import TaskView
 from sync.common.families import Answer
 from sync.common.rules import RuleBook
+from sync.erp.protocol import Offline
 from sync.operations import Operation, new_operation
 from sync.reference import Person
 
@@ -63,6 +64,7 @@ class StationSession:
         clock: Callable[[], datetime] = _utc_now,
         idle_sign_out: timedelta = DEFAULT_IDLE_SIGN_OUT,
         gs_replacement: str | None = None,
+        requester: Callable[..., Any] | None = None,
     ) -> None:
         self.store = store
         self.station_id = station_id
@@ -70,6 +72,8 @@ class StationSession:
         self.clock = clock
         self.idle_sign_out = idle_sign_out
         self.gs_replacement = gs_replacement  # the scanner's printable stand-in for GS1's GS
+        # The sync engine's online request port (SyncEngine.request); None: no ERP, always offline.
+        self.requester = requester
         self._person: Person | None = None
         self._task: Task | None = None
         self._last_action: datetime | None = None
@@ -131,6 +135,12 @@ class StationSession:
                     by_type.setdefault(row["type"], []).append(row["operation"])
             self._outbox_by_type, self._outbox_fingerprint = by_type, fingerprint
         return list(self._outbox_by_type.get(type, ()))
+
+    def request(self, method: str, *args: Any) -> Any:
+        """Ask the ERP something now through the sync engine: its answer, Offline or Refused."""
+        if self.requester is None:
+            return Offline("this station has no ERP configured")
+        return self.requester(method, *args)
 
     # --- people ----------------------------------------------------------------------------------
     @property
@@ -305,6 +315,26 @@ class StationSession:
     def cancel(self) -> Outcome:
         """Drop the work in progress of the current task; nothing is sent."""
         return self._act(lambda task: task.cancel())
+
+    def search_sales(self, query: str) -> Outcome:
+        """Receive: find the sale an unannounced parcel came from (online; customer data masked)."""
+        return self._receiving(lambda task: task.search(query))
+
+    def choose_sale(self, number: str) -> Outcome:
+        """Receive: open an unannounced return against one of the sales the search found."""
+        return self._receiving(lambda task: task.choose_sale(number))
+
+    def receive_blind(self) -> Outcome:
+        """Receive: a parcel no sale matches (or the ERP is out of reach): scan its items to quarantine."""
+        return self._receiving(lambda task: task.receive_blind())
+
+    def _receiving(self, action: Callable[[Any], Outcome]) -> Outcome:
+        refusal = self._gate(need_task=True)
+        if refusal:
+            return refusal
+        if self._task.kind != "receive":
+            return self._record(Refusal("not_here", "unannounced parcels are received in Receive"))
+        return self._act(action)
 
     def approve(self, request: str = "oldest", note: str = "") -> Outcome:
         """Approve the request named by id, by the return/order number it concerns, or ``oldest``."""

@@ -39,6 +39,8 @@ class Desk(Protocol):
 
     def queued(self, type: str) -> list[dict[str, Any]]: ...
 
+    def request(self, method: str, *args: Any) -> Any: ...
+
 
 def product_name(desk: Desk, product_id: int | None) -> str:
     product = desk.store.product(product_id) if product_id is not None else None

@@ -77,6 +77,7 @@ Where things are in this module:
                    the handler that applies it (a new type: a new file and one line there)
     pull.py        the reference pull (``sync.reference`` shapes changed since each cursor)
     lookups.py     products, lots, returns and locations by the ids and names stations send
+    sale_search.py ``returns.station.sale_search.find``: sales for an unannounced return (masked)
     packing.py     the pack algorithm (confirm_pack, and decide_approval for a held short pack)
     approval.py    ``returns.station.approval``, a Workflow whose transitions are data
     person.py, product.py, stock.py, quality.py: fields this module adds to Tryton's models
@@ -86,7 +87,7 @@ Registration: every class is registered by :func:`register` below.
 
 from trytond.pool import Pool
 
-from . import approval, clock, operation, person, product, quality, stock
+from . import approval, clock, operation, person, product, quality, sale_search, stock
 
 
 def register() -> None:
@@ -103,6 +104,7 @@ def register() -> None:
         operation.Operation,
         approval.Approval,
         clock.Clock,
+        sale_search.SaleSearch,
         module="returns_station",
         type_="model",
     )

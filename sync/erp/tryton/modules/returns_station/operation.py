@@ -32,6 +32,7 @@ from trytond.model.modelview import ButtonActionException
 from trytond.rpc import RPC
 from trytond.transaction import Transaction, TransactionError
 
+from . import lookups
 from . import pull as reference
 from .exceptions import StationConflict
 from .handlers import handler_for
@@ -80,12 +81,21 @@ class Operation(ModelSQL, ModelView):
     @classmethod
     def apply_batch(cls, operations):
         """Apply each ``{"operation": {...}, "photo": base64 | None}`` once; one result per item."""
+        token = lookups.BATCH_REFS.set({})
+        try:
+            return cls._apply_batch(operations)
+        finally:
+            lookups.BATCH_REFS.reset(token)
+
+    @classmethod
+    def _apply_batch(cls, operations):
         cursor = Transaction().connection.cursor()
         ids = [item["operation"]["id"] for item in operations]
         markers = {m.operation_id: m for m in cls.search([("operation_id", "in", ids)])} if ids else {}
         results = []
         new_markers = []
         not_applied = set()
+        batch_refs = lookups.BATCH_REFS.get()
         for index, item in enumerate(operations):
             op = item["operation"]
             if op["id"] in markers:
@@ -114,6 +124,7 @@ class Operation(ModelSQL, ModelView):
                 results.append(_result(op, *answer))
                 continue
             release(cursor, savepoint)
+            batch_refs[op["id"]] = refs
             # The markers are written together at the end of the batch, in this same transaction:
             # they commit with the effects or not at all. The unique operation_id makes a
             # concurrent second apply of the same id fail (and roll back) as a whole.

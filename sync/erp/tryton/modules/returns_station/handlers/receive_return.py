@@ -3,6 +3,10 @@
 Payload: ``return_id``; ``lines`` (``move_id``, ``product_id``, ``received``, ``lots`` /
 ``serials``); ``extra`` (units that were not expected: ``product_id``, ``quantity``, ``lot`` /
 ``serial``). Lines neither received nor listed are cancelled: nothing came.
+
+A return opened at the station (``open_return``) has no ERP id yet when the station receives it:
+the payload then names ``return_op`` (that operation's id) instead of ``return_id``, and each line
+its ``sold_move_id`` instead of ``move_id`` (lookups.opened_return fills them in).
 """
 
 from decimal import Decimal
@@ -14,7 +18,7 @@ from ..exceptions import StationConflict, StationRefusal
 
 
 def apply(op, photo):
-    payload = op["payload"]
+    payload = lookups.opened_return(op["payload"])  # a return an open_return made: its ids
     pool = Pool()
     Return = pool.get("stock.shipment.out.return")
     Move = pool.get("stock.move")
