@@ -117,3 +117,38 @@ def test_a_parcel_no_sale_matches_is_received_blind_to_quarantine_once(erp, tmp_
         0, None, None, ["quantity", "state"], {},
     )  # fmt: skip
     assert [(m["quantity"], m["state"]) for m in moves] == [(1, "done")]
+
+
+def test_a_search_lists_every_matching_sale_masked_and_a_serial_sold_finds_its_sale(erp, store):
+    from app.workflows.station import StationSession
+    from sync.engine import SyncEngine
+    from tests.workflows_world import seed_world
+
+    for rma in ("RMA-000102", "RMA-000114", "RMA-000105"):  # Bruno's two, Elif's charger (serial)
+        (announced,) = returns_of(erp, [("reference", "=", rma)])
+        erp.call("model.stock.shipment.out.return.cancel", [announced["id"]], {})
+    seed_world(store, erp.demo.today)
+    engine = SyncEngine(store, lambda: TrytonConnector(erp.address, timeout=60), station="dock-1")
+    session = StationSession(store, "dock-1", requester=engine.request)
+    try:
+        assert session.sign_in("U-RECV-1", "1111").ok
+        assert session.start("receive").ok
+        listed = session.search_sales("Bruno Costa")
+        assert listed.ok and "2 sales match" in listed.message, listed
+        assert "SO-1002" in listed.message and "SO-1014" in listed.message
+        assert "Bruno C." in listed.message and "b***@example.com" in listed.message
+        assert "bruno.costa" not in listed.message and "Costa" not in listed.message.replace(
+            "Bruno Costa", ""
+        )
+        assert session.choose_sale("SO-1099").code == "unknown_sale"
+        serial = next(s for s in erp.demo.returns if s.rma == "RMA-000105").lines[0].lot
+        opened = session.search_sales(serial)
+        assert opened.ok and "unannounced return of SO-1005" in opened.message, opened
+        assert session.view().lines[0].lot == serial
+        none = session.search_sales("SO-1001")  # its announced return still takes every unit back
+        assert none.code == "task_open"
+        session.cancel()
+        none = session.search_sales("SO-1001")
+        assert none.code == "no_sale" and "receive the parcel blind" in none.message
+    finally:
+        engine.stop()
