@@ -18,6 +18,7 @@ Typical use::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -27,6 +28,7 @@ from app.workflows.people import TASK_LABELS, TASK_ROLES, authenticate, tasks_fo
 from app.workflows.results import Accepted, Outcome, Refusal
 from app.workflows.scanning import read_scan
 from app.workflows.tasks import TASKS, Task
+from app.workflows.tasks.base import lookup_product
 from app.workflows.views import TaskView
 from sync.common.families import Answer
 from sync.common.rules import RuleBook
@@ -42,6 +44,9 @@ MAX_REFUSALS_SHOWN = 5
 MAX_PIN_TRIES = 5
 PIN_LOCKOUT = timedelta(minutes=5)
 _LIVE_STATES = ("pending", "sending", "done", "failed", "conflict")
+# "12*" typed before a scan: that many identical units (the count, a star, the scan)
+QUANTITY = re.compile(r"(?P<count>\d{1,4})\*(?P<code>.+)", re.S)
+MAX_QUANTITY = 999
 
 
 def _utc_now() -> datetime:
@@ -267,7 +272,14 @@ class StationSession:
 
     def scan(self, text: str) -> Outcome:
         """What the scanner (or a person at the keyboard) typed, exactly. A badge scanned into a task
-        is refused (never recorded as an item): people change at the sign-in screen."""
+        is refused (never recorded as an item): people change at the sign-in screen.
+
+        ``12*`` typed before a scan counts it 12 times (Receive and Pack: a line of many identical
+        units): the units are checked one by one as if scanned, and when one of them is refused
+        none of the 12 is recorded."""
+        counted = QUANTITY.fullmatch(text.strip()) if "*" in text[:5] else None
+        if counted is not None:
+            return self._scan_many(int(counted["count"]), counted["code"])
         code = read_scan(text, gs_replacement=self.gs_replacement)
         if code.data and not code.gtin and self.store.person(code.data) is not None:
             refusal = self._gate(need_task=True)
@@ -278,6 +290,47 @@ class StationSession:
                 )
             )
         return self._act(lambda task: task.scan(code))
+
+    def _scan_many(self, count: int, text: str) -> Outcome:
+        refusal = self._gate(need_task=True)
+        if refusal:
+            return refusal
+        if self._task.kind not in ("receive", "pack"):
+            return self._record(Refusal("no_quantity", "a quantity (12*) is for Receive and Pack"))
+        if not 1 <= count <= MAX_QUANTITY:
+            return self._record(
+                Refusal("bad_quantity", f"a quantity is 1 to {MAX_QUANTITY} (typed {count}*): type it again")
+            )
+        code = read_scan(text, gs_replacement=self.gs_replacement)
+        product = lookup_product(self, code)
+        job_open = self._task.subject() is not None or getattr(self._task, "blind", None) is not None
+        if product is None or not job_open:
+            return self._record(
+                Refusal("no_quantity", f"{count}* needs an item's barcode after it, with the job open")
+            )
+        if product.get("serial_tracked") or code.serial:
+            return self._record(
+                Refusal(
+                    "no_quantity", f"{product['name']} has a serial per unit: scan each unit, not {count}*"
+                )
+            )
+        before = self._task.to_draft()
+        last: Outcome | None = None
+        for n in range(count):
+            last = self._task.scan(code)
+            if isinstance(last, Refusal):
+                self._task.restore(before)
+                return self._record(
+                    Refusal(
+                        last.code,
+                        f"{count} × {product['name']}: unit {n + 1} refused, none recorded. {last.message}",
+                    )
+                )
+        self._save_draft()
+        assert isinstance(last, Accepted)
+        return self._record(
+            Accepted(f"{count} × {product['name']} recorded. {last.message}", warning=last.warning)
+        )
 
     def photo(self, data: bytes, *, mime: str = "image/jpeg") -> Outcome:
         """A photo of the unit being inspected; stored on the station (content-addressed) at once."""
