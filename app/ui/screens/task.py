@@ -202,7 +202,7 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
     session = model.session
     _version, set_version = ft.use_state(0)
     reason, set_reason = ft.use_state("")
-    query, set_query = ft.use_state("")  # an unannounced parcel's sale search
+    stable_search = use_latest(lambda text: search_sale(text))
     # hooks before any early return: the checklist's days field needs a stable callback
     stable_answer = use_latest(lambda name, value: answer(name, value))
     if session is None:
@@ -257,10 +257,13 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
             return
         done(_call(session, "photo", jpeg, mime="image/jpeg"))
 
-    def search_sale() -> None:
-        done(_call(session, "search_sales", query))
+    def search_sale(text: str) -> None:
+        done(_call(session, "search_sales", text))
 
     blind = bool(view.extra.get("blind"))
+    # a parcel nobody announced, no sale chosen yet: the search field needs the keyboard
+    searching = (kind == "receive" and view.subject is None and not blind
+                 and bool(view.extra.get("parcel_code") or view.extra.get("sales")))
     actions: ft.Control | None = None
     if view.kind != "idle" and (view.lines or view.unit is not None or blind):
         controls: list[ft.Control] = []
@@ -288,10 +291,8 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
     if unit is not None:
         # the unit in hand comes first: on a handheld the return's other lines are below it
         body.extend(unit_controls(unit, station, session, done, stable_answer, add_photo, capture_photo))
-    if kind == "receive" and view.subject is None and not blind and (
-        view.extra.get("parcel_code") or view.extra.get("sales")
-    ):
-        body.append(unannounced_controls(view, query, set_query, search_sale, session, done))
+    if searching:
+        body.append(unannounced_controls(view, stable_search, session, done))
     if view.lines:
         body.append(section("Items", [line_row(line) for line in view.lines]))
     if view.extras:
@@ -306,12 +307,28 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
         body.append(section("Done here", [muted(text) for text in view.finished]))
     if actions is not None and unit is not None:
         body.append(actions)
-    searching = kind == "receive" and bool(view.extra.get("parcel_code") or view.extra.get("sales"))
     return Frame(model, body, on_scan=on_scan, scan_label="Scan", title=view.title,
                  keep_focus=not view.confirm_needs_reason and not _has_days(unit) and not searching)
 
 
-def unannounced_controls(view: Any, query: str, set_query: Callable[[str], None], search: Callable[[], None],
+@ft.component
+def _SaleSearch(search: Callable[[str], None]) -> ft.Control:
+    """The sale search field and its button; memoised like the scan field, so a re-render of the
+    screen does not touch what is being typed."""
+    typed = ft.use_ref("")
+    return ft.Column(spacing=8, controls=[
+        ft.TextField(label="Order number, customer email or name, or a serial sold", text_size=theme.TEXT,
+                     on_change=lambda e: setattr(typed, "current", e.control.value or ""),
+                     on_submit=lambda e: search(e.control.value or "")),
+        button_row([big_button("Search sale", lambda: search(typed.current), icon=ft.Icons.SEARCH,
+                               primary=True)]),
+    ])
+
+
+SaleSearch = ft.memo(_SaleSearch)
+
+
+def unannounced_controls(view: Any, search: Callable[[str], None],
                          session: Any, done: Callable[[Any], Any]) -> ft.Control:
     """A parcel nobody announced: search its sale (order, email, name, serial), choose one of the
     sales found (customer data masked by the ERP), or receive it blind to quarantine."""
@@ -325,11 +342,8 @@ def unannounced_controls(view: Any, query: str, set_query: Callable[[str], None]
         for s in view.extra.get("sales") or ()
     ]
     return section("Parcel without a return", [
-        ft.TextField(label="Order number, customer email or name, or a serial sold", value=query,
-                     text_size=theme.TEXT, on_change=lambda e: set_query(e.control.value),
-                     on_submit=lambda e: search()),
+        SaleSearch(search, key="sale-search"),
         button_row([
-            big_button("Search sale", search, icon=ft.Icons.SEARCH, primary=True),
             big_button("Receive blind", lambda: done(_call(session, "receive_blind")),
                        icon=ft.Icons.INVENTORY_2),
         ]),

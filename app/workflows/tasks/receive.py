@@ -490,7 +490,11 @@ class ReceiveTask(UnitScanTask):
         )
         return TaskView(
             kind=self.kind,
-            title=f"Return {ret['rma']} ({ret['number']}) — {ret['customer']}",
+            title=(
+                f"Unannounced return of {ret['number']} — {ret['customer']}"
+                if self.sale is not None
+                else f"Return {ret['rma']} ({ret['number']}) — {ret['customer']}"
+            ),
             subject=ret["rma"],
             prompt=prompt,
             lines=tuple(lines),
