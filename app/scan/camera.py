@@ -333,3 +333,120 @@ class Camera:
             callback(*args)
         except Exception:
             log.exception("a camera listener failed; the camera carries on")
+
+
+# --- frames from a camera in a worker's hand ----------------------------------------------------
+
+# Symbologies without a check digit worth the name: a misread of one frame looks like a code.
+WEAK_SYMBOLOGIES = ("ITF", "Code39", "Codabar", "unknown")
+# What a wedge scanner with AIM identifiers on sends before GS1 data, per symbology.
+_GS1_AIM = {"Code128": "]C1", "DataMatrix": "]d2", "QRCode": "]Q3", "DataBar": "]e0",
+            "DataBarExpanded": "]e0"}
+
+
+def wedge_text(scan: Scan) -> str:
+    """What a keyboard-wedge scanner set up as the README says would type for ``scan``: GS1 data
+    behind its AIM identifier (so the scan path knows it is GS1), anything else as it reads."""
+    prefix = _GS1_AIM.get(scan.symbology) if scan.gs1 else None
+    return (prefix or "") + scan.text
+
+
+@dataclass(frozen=True)
+class Guide:
+    """The centre guide drawn over the preview, as fractions of the frame: a code is taken when its
+    centre lies inside it."""
+
+    width: float = 0.5
+    height: float = 0.5
+
+    def holds(self, scan: Scan, frame_w: int, frame_h: int) -> bool:
+        if not scan.position:
+            return True  # a decoder that gives no corners: the only read there is
+        cx = sum(x for x, _ in scan.position) / len(scan.position) / frame_w
+        cy = sum(y for _, y in scan.position) / len(scan.position) / frame_h
+        return abs(cx - 0.5) <= self.width / 2 and abs(cy - 0.5) <= self.height / 2
+
+    @staticmethod
+    def distance(scan: Scan, frame_w: int, frame_h: int) -> float:
+        if not scan.position:
+            return 0.0
+        cx = sum(x for x, _ in scan.position) / len(scan.position) / frame_w
+        cy = sum(y for _, y in scan.position) / len(scan.position) / frame_h
+        return (cx - 0.5) ** 2 + (cy - 0.5) ** 2
+
+
+class FrameReader:
+    """Reads one code at a time from the frames of a camera someone aims (a handheld's, a phone's,
+    a webcam's), the way a hand scanner reads:
+
+    * of several codes in a frame, the one under the centre guide is taken (nearest the centre);
+      a frame with none there gives nothing;
+    * a code is read once while it stays in view: again only after it has been out of every frame
+      for ``forget_s`` seconds and ``forget_frames`` frames (a blurred frame or two while the hand
+      moves does not make a second read);
+    * a weak symbology (ITF, Code 39, Codabar) or a code with a problem needs ``confirm`` frames in
+      a row that agree before it is read.
+
+    Not thread-safe: one reader per camera, fed one frame at a time (``read`` may run in a worker
+    thread, as long as two frames of one camera are not read at once)."""
+
+    def __init__(self, *, decoder: Callable[..., list[Scan]] = decode_frame, guide: Guide | None = None,
+                 forget_s: float = 1.0, forget_frames: int = 3, confirm: int = 2,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._decode = decoder
+        self.guide = guide or Guide()
+        self.forget_s = forget_s
+        self.forget_frames = forget_frames
+        self.confirm = confirm
+        self._clock = clock
+        self._frame = 0
+        self._seen: dict[str, tuple[int, float]] = {}  # read codes -> (frame, time) last in view
+        self._streak: tuple[str, int] | None = None  # a weak code waiting for agreeing frames
+        self.frames = 0  # frames read, for the benchmark and the status line
+        self.failed = 0  # frames that could not be decoded as an image
+
+    def read_jpeg(self, data: bytes) -> Scan | None:
+        """The code to act on in this encoded picture (JPEG or PNG), or None."""
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE) if data else None
+        if image is None:
+            self.failed += 1
+            return None
+        return self.read(image)
+
+    def read(self, image: np.ndarray) -> Scan | None:
+        """The code to act on in this frame (grey or BGR), or None: nothing under the guide, a code
+        still in view since it was read, or a weak code not yet confirmed."""
+        self._frame += 1
+        self.frames += 1
+        now = self._clock()
+        h, w = image.shape[:2]
+        try:
+            scans = self._decode(image, source="camera")
+        except Exception:  # a decoder bug must not stop the camera: this frame reads nothing
+            log.exception("decoding a camera frame failed")
+            scans = []
+        for text in [t for t, seen in self._seen.items() if self._gone(seen, now)]:
+            del self._seen[text]
+        for scan in scans:
+            if scan.text in self._seen:  # read already and still in view: it stays read
+                self._seen[scan.text] = (self._frame, now)
+        aimed = sorted((s for s in scans if self.guide.holds(s, w, h)), key=lambda s: Guide.distance(s, w, h))
+        if not aimed:
+            self._streak = None
+            return None
+        scan = aimed[0]
+        if scan.text in self._seen:
+            return None
+        if scan.symbology in WEAK_SYMBOLOGIES or scan.problem:
+            count = self._streak[1] + 1 if self._streak and self._streak[0] == scan.text else 1
+            self._streak = (scan.text, count)
+            if count < self.confirm:
+                return None
+        self._streak = None
+        self._seen[scan.text] = (self._frame, now)
+        return scan
+
+    def _gone(self, seen: tuple[int, float], now: float) -> bool:
+        """True when a code last in view at ``seen`` (frame, time) has been out of view long enough."""
+        frame, when = seen
+        return self._frame - frame > self.forget_frames and now - when >= self.forget_s
