@@ -314,3 +314,42 @@ def _icon_button(label: str, icon: ft.IconData, on_click: Callable[..., Any]) ->
 # Re-rendered only when its props change (pass stable callbacks: widgets.use_latest): a screen
 # re-renders on every scan, and that must not restart the camera.
 CameraScan = ft.memo(_CameraScan)
+
+
+JOB_SCREENS = ("receive", "inspect", "pack")
+
+
+def use_device_feedback(model: Any) -> None:
+    """What the device in hand does beside the sounds: it vibrates with the refusal buzz (where it can), and
+    keeps its screen awake while a job is open, so a handheld does not lock between two parcels."""
+    services = ft.use_memo(_device_services, [])
+    feedback = model.feedback
+    serial = feedback.serial if feedback else 0
+    job_open = bool(model.person) and model.screen in JOB_SCREENS
+
+    async def buzz() -> None:
+        # the same moments the refusal sound plays: a refusal, or something not expected
+        if services is None or feedback is None or feedback.kind not in ("refused", "warning"):
+            return
+        try:
+            await services["haptics"].vibrate()
+        except Exception:  # no vibration motor, or the browser refuses: the red and the buzz say it
+            pass
+
+    async def keep_awake() -> None:
+        if services is None:
+            return
+        try:
+            await (services["wakelock"].enable() if job_open else services["wakelock"].disable())
+        except Exception:  # not supported here: the device's own screen timeout applies
+            pass
+
+    ft.use_effect(buzz, [serial])
+    ft.use_effect(keep_awake, [job_open])
+
+
+def _device_services() -> dict[str, Any] | None:
+    try:
+        return {"haptics": ft.HapticFeedback(), "wakelock": ft.Wakelock()}
+    except Exception:  # no page to register them with (a test rendering without a client)
+        return None

@@ -74,6 +74,18 @@ def write_mjpeg(path: Path, codes: Sequence[str | None], *, lead_s: float = 2.0,
     return path
 
 
+def write_item_video(path: Path, seconds: float = 240.0) -> Path:
+    """An item on the bench, moving a little (no two pictures of it are the same bytes)."""
+    with open(path, "wb") as out:
+        for i in range(int(seconds * FPS)):
+            frame = scene(None)
+            x = 400 + (i * 7) % 300
+            cv2.rectangle(frame, (x, 200), (x + 380, 520), (40, 40, 160), -1)
+            cv2.putText(frame, f"{i:05d}", (40, 680), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (240, 240, 240), 2)
+            out.write(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes())
+    return path
+
+
 def spki_pin(cert_path: Path) -> str:
     """What Chromium's --ignore-certificate-errors-spki-list takes: base64 SHA-256 of the public key."""
     cert = x509.load_pem_x509_certificate(cert_path.read_bytes())

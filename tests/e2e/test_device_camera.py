@@ -5,14 +5,18 @@ come from the camera and go down the wedge scanner's path."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 
+import cv2
+import numpy as np
 import pytest
 
+from app.workflows.station import StationSession
 from tests.e2e.demo_store import return_spec
-from tests.e2e.fake_camera import browser_with_camera, write_mjpeg
-from tests.e2e.steps import DEMO, barcode, sign_in
+from tests.e2e.fake_camera import browser_with_camera, write_item_video, write_mjpeg
+from tests.e2e.steps import DEMO, answer_checklist, barcode, sign_in
 from tests.fixtures.browser import DESKTOP, HANDHELD, StationPage
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -30,8 +34,24 @@ def wedge_scan(page: StationPage, code: str) -> None:
     page.scan(code)
 
 
+# What the device did, recorded: each vibration the page asked for, each screen wake lock taken.
+DEVICE_LOG = """
+window.__vibrations = [];
+window.__wakelocks = 0;
+if (navigator.vibrate) {
+  const vibrate = navigator.vibrate.bind(navigator);
+  navigator.vibrate = (pattern) => { window.__vibrations.push(pattern); return vibrate(pattern); };
+}
+if (navigator.wakeLock) {
+  const request = navigator.wakeLock.request.bind(navigator.wakeLock);
+  navigator.wakeLock.request = (kind) => { window.__wakelocks += 1; return request(kind); };
+}
+"""
+
+
 def open_tab(browser, url: str, size: dict[str, int] = HANDHELD) -> StationPage:
     context = browser.new_context(viewport=size)
+    context.add_init_script(DEVICE_LOG)
     return StationPage(context.new_page(), url).open()
 
 
@@ -60,6 +80,8 @@ def test_receiver_receives_a_whole_return_by_camera_with_a_wrong_item_refused_in
         page.press("Confirm receipt")
         page.see("Saved at this station")
         assert any(url.endswith("/sounds/refused.wav") for url in page.requests)  # the red buzz
+        assert page.page.evaluate("window.__vibrations.length") >= 1  # and the handheld vibrates
+        assert page.page.evaluate("window.__wakelocks") >= 1  # its screen stays on during the job
         assert all(url.startswith(("https://", "wss://", "blob:", "data:")) for url in page.requests)
     ops = served.station.store.operations()
     assert [op["type"] for op in ops] == ["receive_return"]
@@ -137,3 +159,65 @@ def test_a_plain_http_page_on_a_network_name_says_it_needs_https(serve_station, 
         spec = return_spec(DEMO, "RMA-000102")
         wedge_scan(page, spec.rma)
         page.see(spec.customer)
+
+
+@pytest.mark.erp
+def test_inspector_photo_from_the_device_camera_reaches_the_erp(erp, serve_station, chromium, tmp_path):
+    served = serve_station(erp=erp.address, tls=True)
+    station = served.station
+    spec = return_spec(erp.demo, "RMA-000101")
+    desk = StationSession(station.store, station.station_id)  # received at this station earlier
+    desk.sign_in("U-RECV-1", "1111")
+    desk.start("receive")
+    desk.scan(spec.rma)
+    for line in spec.box:
+        desk.scan(erp.demo.product(line.product).barcode)
+    assert desk.confirm().ok
+    desk.sign_out()
+    deadline = time.monotonic() + 60
+    while station.store.find_return(spec.rma)["state"] != "received":
+        assert time.monotonic() < deadline, "the pull never brought the received return"
+        station.engine.sync_once()
+        time.sleep(0.5)
+
+    video = write_item_video(tmp_path / "item.mjpeg")
+    with browser_with_camera(chromium, video, cert=served.tls.cert) as browser:
+        page = open_tab(browser, served.url, HANDHELD)
+        sign_in(page, "U-INSP-1", "2222")
+        page.press("Inspect")
+        page.see("Scan a received return")
+        page.scan(spec.rma)
+        page.see("waiting for inspection")
+        page.scan(erp.demo.product(spec.lines[0].product).barcode)
+        page.see("Photos: 0 of 2 needed")
+        page.press("Scan with camera")
+        page.press("Capture photo", timeout_ms=30_000)
+        page.see("Photos: 1 of 2 needed", timeout_ms=30_000)
+        time.sleep(0.5)
+        page.press("Capture photo", timeout_ms=30_000)
+        page.see("Photos: 2 of 2 needed", timeout_ms=30_000)
+        page.screenshot("inspect-device-camera")
+        page.press(re.compile("^A like new"))
+        answer_checklist(page, [("Tags attached?", "Yes"), ("Signs of wear?", "No"), ("Stains?", "No"),
+                                 ("Odour?", "No")])
+        page.press("Confirm")
+        page.see("Saved at this station")
+
+    photos = [p for p in station.settings.photos_dir.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    assert len(photos) == 2
+    for photo in photos:
+        data = photo.read_bytes()
+        assert photo.name == hashlib.sha256(data).hexdigest()
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        assert image.shape[:2] == (720, 1280)  # the camera's full picture, not the preview
+    deadline = time.monotonic() + 60
+    while True:
+        attachments = erp.call("model.ir.attachment.search_read",
+                               [("resource", "like", "quality.inspection,%")], 0, None, None, ["data"], {})
+        if len(attachments) >= 2:
+            break
+        assert time.monotonic() < deadline, "the photos never reached the ERP"
+        time.sleep(0.5)
+    in_erp = {hashlib.sha256(a["data"] if isinstance(a["data"], bytes) else bytes(a["data"])).hexdigest()
+              for a in attachments}
+    assert {p.name for p in photos} <= in_erp
