@@ -201,7 +201,7 @@ class Station:
         from sync.erp.protocol import ErpAuthFailed, ErpError
 
         try:
-            description = connector_for(self.settings.with_erp(erp)).check()
+            description = connector_for(erp).check()
         except ErpAuthFailed:
             return False, f"The ERP at {erp.base_url} refused user {erp.user}: check the user and password"
         except ErpError as exc:
@@ -318,6 +318,6 @@ def open_station(settings: Settings, *, sync: bool = True, pull_interval: float 
     if sync:
         from sync.engine import SyncEngine, connector_for
 
-        station.engine = SyncEngine(store, lambda: connector_for(station.settings),
+        station.engine = SyncEngine(store, lambda: connector_for(station.settings.erp),
                                     pull_interval=pull_interval, station=settings.station_id)
     return station
