@@ -100,12 +100,13 @@ def test_station_serves_https_with_its_own_certificate_and_prints_the_fingerprin
     env = {**os.environ, "STATION_DATA_DIR": str(tmp_path), "STATION_ERP_URL": "http://a:b@127.0.0.1:9/x"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "run", "--web", "--tls", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
     )
     try:
         lines = [proc.stdout.readline() for _ in range(3)]
         assert lines[0].startswith(f"Returns Station is at https://127.0.0.1:{port}/"), lines
         printed = re.search(r"fingerprint: (\S+)", lines[1]).group(1)
+        assert "/station-ca.crt" in lines[2]
         context = ssl.create_default_context(cafile=str(tmp_path / "tls" / "station-ca.crt"))
         deadline = time.monotonic() + 30
         while True:
