@@ -126,6 +126,8 @@ class Camera:
         self._last_seen: dict[str, int] = {}
         self._decoded_frames = 0
         self._results: queue.Queue[FrameScans | None] = queue.Queue()
+        self._listeners: list[Callable[[Scan], None]] = []
+        self._reader: FrameReader | None = None
         self._threads: list[threading.Thread] = []
         self._status = CameraStatus("opening", f"Opening {self.name}…")
 
@@ -178,6 +180,23 @@ class Camera:
             return self._results.get(timeout=timeout)
         except queue.Empty:
             return None
+
+    def add_scan_listener(self, listener: Callable[[Scan], None]) -> Callable[[], None]:
+        """Send the codes this camera reads, one at a time as a hand scanner reads them (see
+        :class:`FrameReader`), to ``listener`` (called on the camera's thread). Only the listener
+        added last gets them: the screen on show at the desk, never two at once. Returns the
+        function that removes it."""
+        with self._cond:
+            if self._reader is None:
+                self._reader = FrameReader(decoder=self._decode)
+            self._listeners.append(listener)
+
+        def remove() -> None:
+            with self._cond:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return remove
 
     def latest_preview(self) -> bytes | None:
         """The newest frame as a JPEG at most ``preview_width`` pixels wide (None before the first)."""
@@ -299,6 +318,11 @@ class Camera:
         except Exception:  # a decoder bug must not kill the camera; it is logged with its traceback
             log.exception("decoding frame %d of %s failed", index, self.name)
             return
+        listener = self._listeners[-1] if self._listeners else None
+        if listener is not None and self._reader is not None:
+            chosen = self._reader.take(scans, frame.shape[1], frame.shape[0])
+            if chosen is not None:
+                self._call(listener, chosen)
         fresh = self._debounce(scans)
         if fresh:
             self._results.put(FrameScans(index, tuple(fresh)))
@@ -416,15 +440,19 @@ class FrameReader:
     def read(self, image: np.ndarray) -> Scan | None:
         """The code to act on in this frame (grey or BGR), or None: nothing under the guide, a code
         still in view since it was read, or a weak code not yet confirmed."""
-        self._frame += 1
-        self.frames += 1
-        now = self._clock()
         h, w = image.shape[:2]
         try:
             scans = self._decode(image, source="camera")
         except Exception:  # a decoder bug must not stop the camera: this frame reads nothing
             log.exception("decoding a camera frame failed")
             scans = []
+        return self.take(scans, w, h)
+
+    def take(self, scans: list[Scan], w: int, h: int) -> Scan | None:
+        """The same choice as :meth:`read`, for a ``w`` x ``h`` frame someone else decoded."""
+        self._frame += 1
+        self.frames += 1
+        now = self._clock()
         for text in [t for t, seen in self._seen.items() if self._gone(seen, now)]:
             del self._seen[text]
         for scan in scans:

@@ -316,6 +316,53 @@ def _icon_button(label: str, icon: ft.IconData, on_click: Callable[..., Any]) ->
 CameraScan = ft.memo(_CameraScan)
 
 
+@ft.component
+def _DeskCamera(station: Any, on_scan: Callable[[str], Any]) -> ft.Control:
+    """The host's own USB camera (``STATION_CAMERA``, Settings) scanning for the desk's session: its
+    codes go to ``on_scan`` like the wedge scanner's. Nothing on screen; a remote handheld's
+    session never gets them (it scans with its own camera)."""
+    page = ft.context.page
+    desk = is_desk(page)
+    running = ft.use_ref(None)  # the token of the loop that should run; None: none
+
+    async def listen() -> None:
+        if not desk:
+            return
+        token = running.current = object()
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        camera, remove = None, None
+        try:
+            while running.current is token:
+                current = station.camera()  # may change from Settings while the screen shows
+                if current is not camera:
+                    if remove is not None:
+                        remove()
+                    camera, remove = current, None
+                    if camera is not None:
+                        remove = camera.add_scan_listener(
+                            lambda scan: loop.call_soon_threadsafe(queue.put_nowait, scan))
+                try:
+                    scan = await asyncio.wait_for(queue.get(), 0.5)
+                except TimeoutError:
+                    continue
+                result = on_scan(wedge_text(scan))
+                if asyncio.iscoroutine(result):
+                    await result
+        finally:
+            if remove is not None:
+                remove()
+
+    def stop() -> None:
+        running.current = None  # the screen was left: the loop ends and lets go of the camera
+
+    ft.use_effect(listen, [], cleanup=stop)
+    return ft.Container(height=0)
+
+
+DeskCamera = ft.memo(_DeskCamera)
+
+
 JOB_SCREENS = ("receive", "inspect", "pack")
 
 

@@ -256,11 +256,13 @@ def Frame(
     stable_scan = use_latest(on_scan or (lambda text: None))
     stable_photo = use_latest(on_photo or (lambda data: None))
     if on_scan is not None:
-        from app.ui.camera_scan import CameraScan
+        from app.ui.camera_scan import CameraScan, DeskCamera
 
         top.append(ScanField(stable_scan, label=scan_label, keep_focus=keep_focus, hint=scan_hint,
                              tab_submits=model.station.scanner_suffix == "tab"))
         top.append(CameraScan(model, stable_scan, stable_photo if on_photo else None))
+        if model.station.camera_source is not None and model.person:
+            top.append(DeskCamera(model.station, stable_scan))
     top.append(FeedbackBanner(model.feedback))
     return ft.Column(
         expand=True,
