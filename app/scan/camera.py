@@ -17,12 +17,14 @@ Nothing here blocks the caller: ``start()`` returns at once; callbacks run on th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import queue
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import cv2
@@ -478,3 +480,55 @@ class FrameReader:
         """True when a code last in view at ``seen`` (frame, time) has been out of view long enough."""
         frame, when = seen
         return self._frame - frame > self.forget_frames and now - when >= self.forget_s
+
+
+class FramePipeline:
+    """Frames from a device camera in, codes out, on an asyncio loop (the UI's): ``put`` each
+    encoded frame as it arrives; ``run`` decodes the newest one waiting in ``executor`` (never on
+    the loop) and awaits ``on_code(scan, arrived)`` for each code the :class:`FrameReader` takes,
+    ``arrived`` being the ``time.monotonic()`` at which the frame holding it was put. A slow decode
+    skips frames rather than queueing them, so a read is never later than one decode behind."""
+
+    def __init__(self, reader: FrameReader, on_code: Callable[[Scan, float], object],
+                 executor: Executor | None = None) -> None:
+        self.reader = reader
+        self.on_code = on_code
+        self.executor = executor
+        self._frame: tuple[float, bytes] | None = None
+        self._ready: asyncio.Event | None = None
+        self._running = False
+        self.frames_in = 0
+        self.frames_decoded = 0
+
+    def put(self, data: bytes) -> None:
+        """A frame has arrived (call on the loop ``run`` runs on)."""
+        self.frames_in += 1
+        self._frame = (time.monotonic(), data)
+        if self._ready is not None:
+            self._ready.set()
+
+    def stop(self) -> None:
+        self._running = False
+        if self._ready is not None:
+            self._ready.set()
+
+    async def run(self) -> None:
+        """Decode until :meth:`stop`."""
+        loop = asyncio.get_running_loop()
+        self._ready = asyncio.Event()
+        self._running = True
+        if self._frame is not None:
+            self._ready.set()
+        while self._running:
+            await self._ready.wait()
+            self._ready.clear()
+            frame, self._frame = self._frame, None
+            if frame is None or not self._running:
+                continue
+            arrived, data = frame
+            scan = await loop.run_in_executor(self.executor, self.reader.read_jpeg, data)
+            self.frames_decoded += 1
+            if scan is not None and self._running:
+                result = self.on_code(scan, arrived)
+                if asyncio.iscoroutine(result):
+                    await result

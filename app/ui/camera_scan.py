@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import flet as ft
 
-from app.scan.camera import FrameReader, wedge_text
+from app.scan.camera import FramePipeline, FrameReader, wedge_text
 from app.tls import is_loopback
 from app.ui import theme
 from app.ui.widgets import big_button, button_row  # widgets.Frame imports this module when drawn
@@ -78,25 +78,6 @@ def camera_words(exc: BaseException) -> str:
     if "notreadable" in lowered or "in use" in lowered:
         return "The camera is in use by another app: close it and press Scan with camera again"
     return f"The camera could not start ({text[:80]}): scan with the scanner or type the code"
-
-
-class _Feed:
-    """The newest frame waiting for the decoder: a slow decode skips frames, never queues them."""
-
-    def __init__(self) -> None:
-        self.frame: tuple[float, bytes] | None = None
-        self.ready = asyncio.Event()
-
-    def put(self, data: bytes) -> None:
-        self.frame = (time.monotonic(), data)
-        self.ready.set()
-
-    async def take(self) -> tuple[float, bytes]:
-        await self.ready.wait()
-        self.ready.clear()
-        frame, self.frame = self.frame, None
-        assert frame is not None
-        return frame
 
 
 def _pick(cameras: list[Any]) -> Any:
@@ -160,7 +141,7 @@ def _CameraScan(model: Any, on_scan: Callable[[str], Any],
         set_torch(False)
         set_line(words)
 
-    async def frames(token: object, feed: _Feed) -> None:
+    async def frames(token: object, feed: FramePipeline) -> None:
         interval = 1.0 / FPS
         failures = 0
         while running.current is token:
@@ -184,16 +165,10 @@ def _CameraScan(model: Any, on_scan: Callable[[str], Any],
                 feed.put(bytes(data))
             await asyncio.sleep(max(0.0, interval - (time.monotonic() - began)))
 
-    async def decode(token: object, feed: _Feed) -> None:
-        loop = asyncio.get_running_loop()
-        while running.current is token:
-            _arrived, data = await feed.take()
-            scan = await loop.run_in_executor(_decoders, reader.read_jpeg, data)
-            if scan is None or running.current is not token:
-                continue
-            result = on_scan(wedge_text(scan))
-            if asyncio.iscoroutine(result):
-                await result
+    async def submit(scan: Any, _arrived: float) -> None:
+        result = on_scan(wedge_text(scan))
+        if asyncio.iscoroutine(result):
+            await result
 
     async def run() -> None:
         if not wanted:
@@ -214,7 +189,7 @@ def _CameraScan(model: Any, on_scan: Callable[[str], Any],
         if running.current is not token:
             return
         set_phase("on")
-        feed = _Feed()
+        feed = FramePipeline(reader, submit, _decoders)
         try:
             streams = await (await live()).supports_image_streaming()
         except Exception:
@@ -222,13 +197,14 @@ def _CameraScan(model: Any, on_scan: Callable[[str], Any],
         if streams:
             streaming.current = feed.put
             await (await live()).start_image_stream()
-        tasks = [asyncio.create_task(decode(token, feed))]
+        tasks = [asyncio.create_task(feed.run())]
         if not streams:
             tasks.append(asyncio.create_task(frames(token, feed)))
         try:
             while running.current is token:
                 await asyncio.sleep(0.2)
         finally:
+            feed.stop()
             for task in tasks:
                 task.cancel()
 
