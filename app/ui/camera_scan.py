@@ -114,7 +114,7 @@ def _CameraScan(model: Any, on_scan: Callable[[str], Any],
     async def live() -> Any:
         """The camera control on screen now. Each render of this widget builds a new one, which
         takes over the old one's place (and client-side camera) once the render is applied."""
-        for _ in range(40):
+        for _ in range(100):
             camera = ref.current
             try:
                 if camera is not None and camera.page is not None:
@@ -174,14 +174,14 @@ def _CameraScan(model: Any, on_scan: Callable[[str], Any],
         if not wanted:
             return
         token = running.current = object()
-        camera = await live()
         try:
-            cameras = await camera.get_available_cameras()
+            # each call asks for the control on screen now (a render in between replaces it)
+            cameras = await (await live()).get_available_cameras()
             if not cameras:
                 stop(NO_CAMERA)
                 return
             chosen.current = _pick(cameras)
-            await camera.initialize(chosen.current, fc.ResolutionPreset.HIGH, enable_audio=False)
+            await (await live()).initialize(chosen.current, fc.ResolutionPreset.HIGH, enable_audio=False)
         except Exception as exc:
             if running.current is token:
                 stop(camera_words(exc))
