@@ -86,7 +86,7 @@ Registration: every class is registered by :func:`register` below.
 
 from trytond.pool import Pool
 
-from . import approval, operation, person, product, quality, stock
+from . import approval, clock, operation, person, product, quality, stock
 
 
 def register() -> None:
@@ -102,6 +102,7 @@ def register() -> None:
         quality.Inspection,
         operation.Operation,
         approval.Approval,
+        clock.Clock,
         module="returns_station",
         type_="model",
     )
