@@ -220,7 +220,8 @@ def test_a_poison_operation_among_200_fails_with_the_erps_words_and_the_others_a
     ops[100] = poison
     for op in ops:
         store.enqueue(op)
-    sync = engine(store, erp.address, batch_size=100)
+    # The poison is the 101st of a batch of 150: the ERP fails on the batch after applying 100.
+    sync = engine(store, erp.address, batch_size=150)
     reports = [sync.sync_once(pull=False) for _ in range(4)]
     counts = store.queue_counts()
     row = store.operation(poison.id)
