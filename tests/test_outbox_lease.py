@@ -141,3 +141,17 @@ def test_a_backoff_within_the_cap_still_waits(store):
     store.outbox.claim()
     outbox.requeue(store, operation.id, "ERP unreachable", delay=120)
     assert store.outbox.claim() == []
+
+
+def test_no_view_reaches_the_outbox_behind_the_sessions_back():
+    """The Supervise screen's retry / edit / cancel go through StationSession: no file under app/ui
+    imports sync.outbox or sync.store, or writes the outbox through a store."""
+    import re
+
+    writes = re.compile(r"\bstore\.(outbox|enqueue|set_operation_state|operations)\b|\boutbox\.\w+\(")
+    offenders = []
+    for path in (ROOT / "app" / "ui").rglob("*.py"):
+        text = path.read_text()
+        if re.search(r"^\s*(from|import) sync\.(outbox|store)\b", text, re.M) or writes.search(text):
+            offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
