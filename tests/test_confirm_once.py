@@ -12,6 +12,7 @@ import time
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 from app.workflows.station import StationSession
@@ -232,3 +233,41 @@ def test_a_poison_operation_among_200_fails_with_the_erps_words_and_the_others_a
     assert sum(r.applied for r in reports) == 199
     applied = {m["operation_id"] for m in markers(erp)}
     assert applied == {op.id for op in ops} - {poison.id}
+
+
+class RefusingWhole(httpx.BaseTransport):
+    """The real transport to the real ERP, except that a request carrying ``poison`` is refused
+    whole with HTTP 413 (as a proxy or the ERP refuses a request too large): a fault that cannot
+    be caused on demand otherwise."""
+
+    def __init__(self, poison: str) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.poison = poison.encode()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.poison in request.content:
+            return httpx.Response(413, text="Request Entity Too Large")
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.mark.erp
+def test_a_batch_refused_whole_is_split_until_the_operation_at_fault_is_alone(erp, tmp_path, monkeypatch):
+    monkeypatch.setattr("sync.outbox.backoff_delay", lambda *a, **kw: 0.0)  # retry the poison at once
+    store = Store.open(tmp_path / "station.sqlite")
+    ops = [approval_request(i) for i in range(50)]
+    poison = ops[23]
+    for op in ops:
+        store.enqueue(op)
+    client = httpx.Client(transport=RefusingWhole(poison.id), timeout=60)
+    sync = SyncEngine(store, lambda: TrytonConnector(erp.address, client=client), station="S1", batch_size=50)
+    reports = [sync.sync_once(pull=False) for _ in range(2)]
+    counts = store.queue_counts()
+    row = store.operation(poison.id)
+    store.close()
+    assert counts["done"] == 49 and counts["failed"] == 1, counts
+    assert row["faults"] == 3 and "refused the request (HTTP 413)" in row["error"]
+    assert sum(r.applied for r in reports) == 49 and sum(r.faults for r in reports) == 3
+    assert {m["operation_id"] for m in markers(erp)} == {op.id for op in ops} - {poison.id}
