@@ -77,7 +77,7 @@ from trytond.pool import Pool
 from trytond.report import Report
 from trytond.wizard import Wizard
 
-from . import approval, operation, person, product, stock
+from . import alerts, approval, figures, figures_data, operation, person, product, stock
 
 
 def _register_by_type(classes: list[type]) -> None:
@@ -104,3 +104,4 @@ def register() -> None:
         type_="model",
     )
     _register_by_type([*operation.CLASSES, *approval.CLASSES])
+    _register_by_type([*figures_data.CLASSES, *figures.CLASSES, *alerts.CLASSES])
