@@ -4,14 +4,15 @@ Day 0 (``D``) is 30 days ago; the window is D … D+29 (whole days), so it ends 
 is also the "as of" time of the backlog and exposure (D + 720 h). Times are hours after D 00:00 UTC,
 stamped by the operations' station clock.
 
-| return | SKU (value)          | reason            | issued | refunded    | received   | inspected            | put away |
-| RET-1001 | APP-TEE-L-WHT (19) + WALLET | arrived too late | 500 | –     | 600 S1, wallet missing | –   | – |
-| RET-1002 | FTW-RUN-41 (99)    | changed mind      | 0      | 0 (99)      | 48 S1      | 60 S2 restock        | 60 |
-| RET-1006 | ACC-BEANIE-RED (25)| arrived too late  | 24     | –           | 48 S1      | 96 S2 refurbish, held | 120 (approved) |
-| RET-1009 | ACC-SCARF-GRY (39) | arrived too late  | 48     | –           | 120 S2     | 126 S2 quarantine    | 126 |
-| RET-1012 | ACC-BELT-BRN (35)  | not as described  | 72     | –           | 96 S1      | 160 S1 restock       | 160 |
-| RET-1014 | FTW-SNK-41 (55)    | defective (marketplace) | 96 | 100 (55)  | –          | –                    | – |
-| RET-1017 | FTW-SLD-41 (45)    | arrived too late  | 100    | 700 (45)    | –          | –                    | – |
+return   SKU (value)           reason        issued refund  received inspected         put away
+RET-1001 TEE-L-WHT 19 + wallet too late      500    -       600 S1 * -                 -
+RET-1002 RUN-41 99             changed mind  0      0: 99   48 S1    60 S2 restock     60
+RET-1006 BEANIE-RED 25         too late      24     -       48 S1    96 S2 refurb held 120 ok'd
+RET-1009 SCARF-GRY 39          too late      48     -       120 S2   126 S2 quarantine 126
+RET-1012 BELT-BRN 35           not as descr. 72     -       96 S1    160 S1 restock    160
+RET-1014 SNK-41 55             defective mkt 96     100: 55 -        -                 -
+RET-1017 SLD-41 45             too late      100    700: 45 -        -                 -
+(* the wallet is missing from the box.) Also: a write-off request pending since 700, one pack at 650.
 """
 
 from __future__ import annotations
