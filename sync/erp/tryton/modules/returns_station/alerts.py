@@ -165,6 +165,3 @@ def _old_quarantine(figures, config):
         for row in figures["backlog"]["quarantine_by_sku"]
         if row["oldest_days"] is not None and row["oldest_days"] > limit
     ]
-
-
-CLASSES: list[type] = [Alert]

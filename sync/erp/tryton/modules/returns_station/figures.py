@@ -616,6 +616,3 @@ def _pack(pool, start, end, as_of, station, node_id) -> dict:
 def _in(text, start, end) -> bool:
     when = parse_station_time(text)
     return when is not None and start <= when < end
-
-
-CLASSES: list[type] = [Figures]

@@ -236,6 +236,3 @@ def stamp_stages(markers) -> None:
                 )
     for cache in Transaction().cache.values():
         cache.clear()
-
-
-CLASSES: list[type] = [Sale, ShipmentOutReturn, Move, ShipmentOut, FiguresConfiguration, Operation]
