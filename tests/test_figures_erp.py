@@ -17,7 +17,13 @@ RET-1017 SLD-41 45             too late      100    700: 45 -        -          
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +32,8 @@ from sync.operations import new_operation
 from tests.sync_ops import erp_read, inspect, pack_all, receive_all
 
 pytestmark = pytest.mark.erp
+
+STATION = str(Path(sys.executable).parent / "station")
 
 TODAY = dt.date.today()
 D = dt.datetime.combine(TODAY - dt.timedelta(days=30), dt.time())
@@ -329,3 +337,46 @@ def test_return_rate_spike_opens_one_alert_and_a_second_run_none(erp, connector)
     apply(connector, [receive_all(ret)])
     assert len(erp_read(erp, "quality.alert", [("station_key", "!=", None)], ["id"])) == 1
     assert [a["key"] for a in connector.figures({})["alerts"]] == ["return_rate:ACC-WALLET-BLK"]
+
+
+def run_report(erp, tmp_path, *args: str) -> subprocess.CompletedProcess:
+    env = {
+        "STATION_DATA_DIR": str(tmp_path),
+        "STATION_ERP_URL": erp.url,
+        "STATION_ID": "S1",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+    }
+    return subprocess.run([STATION, "report", *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_station_report_prints_the_erps_figures_as_json_csv_and_text(history, erp, connector, tmp_path):
+    args = ["--from", WINDOW["from"], "--to", WINDOW["to"]]
+    printed = run_report(erp, tmp_path, *args, "--json")
+    assert printed.returncode == 0, printed.stderr
+    figures = json.loads(printed.stdout)
+    assert figures["recovery"]["value_recovered"] == 156.25
+    assert figures == connector.figures(WINDOW | {"as_of": figures["window"]["as_of"]})
+    table = list(csv.reader(io.StringIO(run_report(erp, tmp_path, *args, "--csv").stdout)))
+    assert table[0] == ["section", "key", "measure", "value"]
+    assert ["cycle", "end_to_end", "median_hours", "83"] in table
+    assert ["exposure", "all", "value", "100.0"] in table
+    text = run_report(erp, tmp_path, *args).stdout
+    assert "Recovery: 156.25 of 198.00 returned = 78.9%" in text
+    assert "Restocked within 48 h of receipt: 50.0% (1 of 2 units)" in text
+
+
+def test_station_report_says_why_when_the_erp_cannot_be_reached(tmp_path):
+    env = {
+        "STATION_DATA_DIR": str(tmp_path),
+        "STATION_ERP_URL": "http://admin:x@127.0.0.1:9/returns",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+    }
+    result = subprocess.run(
+        [STATION, "report", "--json"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("station: the ERP gave no figures:")
+    bad = subprocess.run([STATION, "report", "--from", "31/03"], env=env, capture_output=True, text=True)
+    assert "is not a date like 2026-03-31" in bad.stderr

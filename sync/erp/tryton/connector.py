@@ -15,7 +15,6 @@ from sync.operations import ApplyResult, Operation
 
 MODEL = "model.returns.station.operation"
 FIGURES = "model.returns.station.figures"
-ALERTS = "model.quality.alert"
 MAX_BATCH_BYTES = (
     8 * 1024 * 1024
 )  # photos travel base64 in the batch: keep each call well under Tryton's limit
@@ -116,7 +115,7 @@ class TrytonConnector:
 
     def evaluate_alerts(self, options: dict[str, Any] | None = None) -> list[str]:
         """Open the alerts whose condition holds and that are not open yet; the keys opened."""
-        return self.rpc.call(f"{ALERTS}.station_evaluate", dict(options or {}), {})
+        return self.rpc.call(f"{FIGURES}.evaluate_alerts", dict(options or {}), {})
 
     def close(self) -> None:
         self.rpc.close()

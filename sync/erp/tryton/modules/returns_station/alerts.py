@@ -1,7 +1,7 @@
 """Alerts that act: Tryton ``quality.alert`` records opened by the figures, one per condition.
 
 Evaluated after each applied batch (figures_data.Operation.apply_batch) and by the idempotent RPC
-``model.quality.alert.station_evaluate(options, context)``. Each alert carries a key
+``model.returns.station.figures.evaluate_alerts(options, context)``. Each alert carries a key
 (``station_key``): while an alert with that key is not resolved, the condition opens no other; a
 resolved one lets it open again after the return-rate window has passed.
 
@@ -19,7 +19,6 @@ from decimal import Decimal
 
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
-from trytond.rpc import RPC
 from trytond.transaction import Transaction
 
 from .figures import compute
@@ -31,16 +30,6 @@ class Alert(metaclass=PoolMeta):
     __name__ = "quality.alert"
 
     station_key = fields.Char("Station Key", readonly=True, help="The condition that opened this alert.")
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.__rpc__.update(
-            {
-                "station_evaluate": RPC(readonly=False),
-                "station_open_alerts": RPC(readonly=True),
-            }
-        )
 
     @classmethod
     def _get_origins(cls):

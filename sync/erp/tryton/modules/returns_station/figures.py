@@ -41,13 +41,18 @@ class Figures(Model):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.__rpc__.update({"compute": RPC(readonly=True)})
+        cls.__rpc__.update({"compute": RPC(readonly=True), "evaluate_alerts": RPC(readonly=False)})
 
     @classmethod
     def compute(cls, window=None):
         """The figures for ``window`` (see the module docstring)."""
         with Transaction().set_context(_check_access=False, active_test=False):
             return compute(window or {})
+
+    @classmethod
+    def evaluate_alerts(cls, options=None):
+        """Open the alerts whose condition holds and has none open (alerts.py); the keys opened."""
+        return Pool().get("quality.alert").station_evaluate(options or {})
 
 
 # --- small pure helpers ----------------------------------------------------------------------------
