@@ -360,7 +360,7 @@ def test_station_report_prints_the_erps_figures_as_json_csv_and_text(history, er
     table = list(csv.reader(io.StringIO(run_report(erp, tmp_path, *args, "--csv").stdout)))
     assert table[0] == ["section", "key", "measure", "value"]
     assert ["cycle", "end_to_end", "median_hours", "83"] in table
-    assert ["exposure", "all", "value", "100.0"] in table
+    assert ["exposure", "all", "value", "100"] in table
     text = run_report(erp, tmp_path, *args).stdout
     assert "Recovery: 156.25 of 198.00 returned = 78.9%" in text
     assert "Restocked within 48 h of receipt: 50.0% (1 of 2 units)" in text
