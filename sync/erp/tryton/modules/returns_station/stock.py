@@ -46,13 +46,19 @@ class Lot(metaclass=PoolMeta):
 class ShipmentOut(metaclass=PoolMeta):
     __name__ = "stock.shipment.out"
 
-    station_order = fields.Function(fields.Char("Order"), "get_station_order")
+    station_order = fields.Function(fields.Char("Order"), "get_station_sale")
+    station_reference = fields.Function(
+        fields.Char("Customer Reference", help="The customer's order reference (WEB-…), on the pick list."),
+        "get_station_sale",
+    )
 
-    def get_station_order(self, name):
+    def get_station_sale(self, name):
+        """The sale number (``station_order``) or the customer's reference (``station_reference``)
+        of the sale this shipment's outgoing moves come from."""
         for move in self.outgoing_moves:
             origin = move.origin
             if origin is not None and origin.__name__ == "sale.line":
-                return origin.sale.number
+                return origin.sale.number if name == "station_order" else origin.sale.reference
         return None
 
 
