@@ -69,6 +69,9 @@ class FiguresCache:
         except (FileNotFoundError, ValueError):
             return {}
 
+    def all(self) -> list[dict[str, Any]]:
+        return list(self._read().values())
+
     def get(self, spec: dict[str, Any]) -> dict[str, Any] | None:
         return self._read().get(_key(spec))
 
@@ -117,6 +120,30 @@ def request_figures(
 @dataclass(frozen=True)
 class _NoAnswer:
     reason: str
+
+
+def ask_through(engine: Any | None) -> Callable[[dict[str, Any]], Any]:
+    """How a station asks for figures: its sync engine's request port (the UI never holds a
+    connector); without an engine, or an engine without the port, an answer saying why."""
+    if engine is None:
+        return lambda spec: _NoAnswer("this station has no ERP configured")
+    request = getattr(engine, "request", None)
+    if request is None:
+        return lambda spec: _NoAnswer("this station's sync engine cannot ask the ERP for figures")
+    return lambda spec: request(METHOD, spec)
+
+
+def cache_for(data_dir: Path) -> FiguresCache:
+    """The station's figures cache, beside its store."""
+    return FiguresCache(Path(data_dir) / "figures-cache.json")
+
+
+def last_alerts(cache: FiguresCache) -> tuple[list[dict[str, Any]], str | None]:
+    """The open alerts of the most recent cached figures (any window) and their as-of time."""
+    latest = max(cache.all(), key=lambda f: f["window"]["as_of"], default=None)
+    if latest is None:
+        return [], None
+    return list(latest.get("alerts") or []), latest["window"]["as_of"]
 
 
 def rows(figures: dict[str, Any]) -> Iterator[tuple[str, str, str, Any]]:
@@ -170,3 +197,74 @@ def rows(figures: dict[str, Any]) -> Iterator[tuple[str, str, str, Any]]:
         yield ("pack.waiting", row["service_class"], "late", row["late"])
     for alert in figures["alerts"]:
         yield ("alerts", alert["key"], "title", alert["title"])
+
+
+STAGE_WORDS = {
+    "issued_to_received": "RMA issued to received",
+    "received_to_inspected": "received to inspected",
+    "inspected_to_put_away": "inspected to put away",
+    "end_to_end": "end to end",
+}
+BUCKET_WORDS = {"<1d": "under 1 day", "1-3d": "1 to 3 days", "3-7d": "3 to 7 days", ">7d": "over 7 days"}
+
+
+def _pct(value: float | None) -> str:
+    return "none" if value is None else f"{value:.1%}"
+
+
+def _hours(value: float | None) -> str:
+    return "none" if value is None else f"{value:g} h"
+
+
+def in_words(figures: dict[str, Any]) -> dict[str, str]:
+    """Each figure as one sentence (the Figures screen's accessible names), keyed by a stable id."""
+    words: dict[str, str] = {}
+    r = figures["reasons"]
+    parts = "; ".join(f"{row['key']} {row['units']:g} ({_pct(row['share'])})" for row in r["by_reason"])
+    words["reasons"] = f"Return reasons: {r['returns']} returns, {r['units']:g} units" + (
+        f"; {parts}" if parts else ""
+    )
+    for row in figures["cycle"]["stages"]:
+        words[f"cycle.{row['stage']}"] = (
+            f"Cycle time {STAGE_WORDS.get(row['stage'], row['stage'])}: median {_hours(row['median_hours'])},"
+            f" 90th percentile {_hours(row['p90_hours'])}, {row['count']} counted"
+        )
+    s = figures["sla"]
+    words["sla"] = (
+        f"Restocked within {s['target_hours']} h of receipt: {_pct(s['share'])},"
+        f" {s['within']:g} of {s['restocked']:g} units"
+    )
+    rec = figures["recovery"]
+    words["recovery"] = (
+        f"Recovery rate: {_pct(rec['rate'])}, {rec['value_recovered']:.2f} recovered of"
+        f" {rec['value_returned']:.2f} returned"
+    )
+    for row in rec["by_path"]:
+        words[f"recovery.path.{row['path']}"] = (
+            f"{row['path'].replace('_', ' ').capitalize()} (factor {row['factor']:.2f}):"
+            f" {row['value_recovered']:.2f} of {row['value_returned']:.2f}, {row['units']:g} units"
+        )
+    for row in rec["by_family"]:
+        words[f"recovery.family.{row['family']}"] = (
+            f"{row['family'].capitalize()}: recovery {_pct(row['rate'])}, {row['value_recovered']:.2f} of"
+            f" {row['value_returned']:.2f}"
+        )
+    e = figures["exposure"]
+    oldest = f", oldest {e['oldest_days']:g} days" if e["oldest_days"] is not None else ""
+    words["exposure"] = f"Refunded before receipt: {e['value']:.2f} on {e['returns']} returns{oldest}"
+    for kind in ("quarantine", "approvals", "mismatched_receipts"):
+        item = figures["backlog"][kind]
+        ages = ", ".join(f"{BUCKET_WORDS[k]} {v}" for k, v in item["buckets"].items())
+        words[f"backlog.{kind}"] = f"Backlog {kind.replace('_', ' ')}: {item['count']}; {ages}"
+    p = figures["pack"]
+    classes = "; ".join(
+        f"{row['service_class']} {row['count']} ({row['late']} late)" for row in p["waiting"]["by_class"]
+    )
+    words["pack"] = (
+        f"Orders waiting: {p['waiting']['count']}, {p['waiting']['late']} late"
+        + (f"; {classes}" if classes else "")
+        + f"; packed {p['packed']}, short {p['short']} ({_pct(p['short_rate'])})"
+    )
+    for alert in figures["alerts"]:
+        words[f"alert.{alert['key']}"] = f"Alert {alert['number']}: {alert['title']}"
+    return words
