@@ -15,7 +15,7 @@ import pytest
 from sync.erp.tryton.connector import TrytonConnector
 from sync.figures import in_words
 from tests.e2e.steps import sign_in
-from tests.fixtures.browser import DESKTOP, PHONE
+from tests.fixtures.browser import DESKTOP, HANDHELD
 from tests.sync_ops import inspect, receive_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.erp, pytest.mark.slow]
@@ -61,11 +61,11 @@ def test_supervisor_reads_every_figure_as_station_report_prints_it(
     page.see(re.compile("^Figures .* to .*, as of"), timeout_ms=30_000)
     expected = in_words(report_json(erp, tmp_path))
     assert "alert.return_rate:ACC-WALLET-BLK" in expected
-    for key, sentence in expected.items():
+    for sentence in expected.values():
         page.see(sentence)  # each figure's accessible name, as the ERP computed it
     assert page.text(re.compile(r"^Recovery rate: 100\.0%, 99\.00 recovered of 99\.00 returned")).count() >= 1
     page.screenshot("figures")
-    page.resize(PHONE)
+    page.resize(HANDHELD)
     page.see(expected["recovery"])
     page.screenshot("figures")
     page.resize(DESKTOP)
