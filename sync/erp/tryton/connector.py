@@ -15,6 +15,7 @@ from sync.operations import ApplyResult, Operation
 
 MODEL = "model.returns.station.operation"
 FIGURES = "model.returns.station.figures"
+STATION_METHODS = "returns.station."  # requests may call the station module's models only
 MAX_BATCH_BYTES = (
     8 * 1024 * 1024
 )  # photos travel base64 in the batch: keep each call well under Tryton's limit
@@ -116,6 +117,13 @@ class TrytonConnector:
     def evaluate_alerts(self, options: dict[str, Any] | None = None) -> list[str]:
         """Open the alerts whose condition holds and that are not open yet; the keys opened."""
         return self.rpc.call(f"{FIGURES}.evaluate_alerts", dict(options or {}), {})
+
+    def request(self, method: str, *args: Any, timeout: float | None = None) -> Any:
+        """Call the module's RPC method ``method`` (``returns.station.<model>.<method>``) with
+        ``args``: its JSON answer. Raises ErpError; ValueError when ``method`` is not the module's."""
+        if not method.startswith(STATION_METHODS) or method.count(".") < 3:
+            raise ValueError(f"not a station-facing ERP method: {method!r}")
+        return self.rpc.call(f"model.{method}", *args, {}, timeout=timeout)
 
     def close(self) -> None:
         self.rpc.close()

@@ -86,7 +86,7 @@ Registration: every class is registered by :func:`register` below.
 
 from trytond.pool import Pool
 
-from . import alerts, approval, figures, figures_data, operation, person, product, quality, stock
+from . import alerts, approval, clock, figures, figures_data, operation, person, product, quality, stock
 
 
 def register() -> None:
@@ -102,6 +102,7 @@ def register() -> None:
         quality.Inspection,
         operation.Operation,
         approval.Approval,
+        clock.Clock,
         figures_data.Sale,
         figures_data.ShipmentOutReturn,
         figures_data.Move,
