@@ -254,7 +254,7 @@ def in_words(figures: dict[str, Any]) -> dict[str, str]:
     words["exposure"] = f"Refunded before receipt: {e['value']:.2f} on {e['returns']} returns{oldest}"
     for kind in ("quarantine", "approvals", "mismatched_receipts"):
         item = figures["backlog"][kind]
-        ages = ", ".join(f"{BUCKET_WORDS[k]} {v}" for k, v in item["buckets"].items())
+        ages = ", ".join(f"{words_} {item['buckets'].get(k, 0)}" for k, words_ in BUCKET_WORDS.items())
         words[f"backlog.{kind}"] = f"Backlog {kind.replace('_', ' ')}: {item['count']}; {ages}"
     p = figures["pack"]
     classes = "; ".join(

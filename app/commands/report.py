@@ -53,7 +53,7 @@ def _report(args: argparse.Namespace) -> int:
         station=args.only_station,
         family=args.family,
     )
-    connector = connector_for(settings)
+    connector = connector_for(settings.erp)
     try:
         figures = connector.figures(spec)
     except ErpError as exc:

@@ -5,6 +5,7 @@ request port (sync.figures); offline the last figures of the same window show, w
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import Any
 
 import flet as ft
@@ -25,7 +26,13 @@ def _card(key: str, title: str, sentences: list[str], chart: ft.Control | None =
     """One figure: its title, the chart (named by the first sentence) and every sentence as text."""
     controls: list[ft.Control] = [ft.Text(title, size=theme.TEXT, weight=ft.FontWeight.W_600)]
     if chart is not None:
-        controls.append(ft.Semantics(label=sentences[0], container=True, content=chart))
+        controls.append(
+            ft.Semantics(
+                label=sentences[0],
+                container=True,
+                content=ft.Container(padding=ft.Padding.only(top=14, right=8), content=chart),
+            )
+        )
     controls += [ft.Text(sentence, size=15, selectable=False) for sentence in sentences]
     return ft.Container(
         key=key,
@@ -37,11 +44,24 @@ def _card(key: str, title: str, sentences: list[str], chart: ft.Control | None =
     )
 
 
+def _scale(top: float) -> tuple[float, float]:
+    """A round axis step and the top of the axis for values up to ``top``."""
+    top = top or 1
+    raw = top / 4
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    return step, step * math.ceil(top / step)
+
+
+def _axis(step: float) -> fch.ChartAxis:
+    return fch.ChartAxis(label_size=40, label_spacing=step, show_max=True)
+
+
 def _bars(values: list[tuple[str, float]], colour: str = ft.Colors.INDIGO_400) -> ft.Control:
-    top = max((v for _, v in values), default=0) or 1
+    step, top = _scale(max((v for _, v in values), default=0))
     return fch.BarChart(
         height=CHART_HEIGHT,
-        max_y=top * 1.15,
+        max_y=top,
         interactive=False,
         groups=[
             fch.BarChartGroup(x=i, rods=[fch.BarChartRod(to_y=v, width=18, color=colour, border_radius=2)])
@@ -54,7 +74,7 @@ def _bars(values: list[tuple[str, float]], colour: str = ft.Colors.INDIGO_400) -
                 for i, (label, _) in enumerate(values)
             ],
         ),
-        left_axis=fch.ChartAxis(label_size=36),
+        left_axis=_axis(step),
         horizontal_grid_lines=fch.ChartGridLines(
             color=ft.Colors.OUTLINE_VARIANT, width=1, dash_pattern=[3, 3]
         ),
@@ -62,7 +82,7 @@ def _bars(values: list[tuple[str, float]], colour: str = ft.Colors.INDIGO_400) -
 
 
 def _stacked(rows: list[tuple[str, list[float]]], colours: list[str]) -> ft.Control:
-    top = max((sum(parts) for _, parts in rows), default=0) or 1
+    step, top = _scale(max((sum(parts) for _, parts in rows), default=0))
     groups = []
     for i, (_, parts) in enumerate(rows):
         items, start = [], 0.0
@@ -76,7 +96,7 @@ def _stacked(rows: list[tuple[str, list[float]]], colours: list[str]) -> ft.Cont
         )
     return fch.BarChart(
         height=CHART_HEIGHT,
-        max_y=top * 1.15,
+        max_y=top,
         interactive=False,
         groups=groups,
         bottom_axis=fch.ChartAxis(
@@ -86,7 +106,7 @@ def _stacked(rows: list[tuple[str, list[float]]], colours: list[str]) -> ft.Cont
                 for i, (label, _) in enumerate(rows)
             ],
         ),
-        left_axis=fch.ChartAxis(label_size=36),
+        left_axis=_axis(step),
     )
 
 
@@ -156,7 +176,7 @@ def _cards(f: dict[str, Any]) -> list[ft.Control]:
             [words[f"backlog.{kind}"] for kind in ("quarantine", "approvals", "mismatched_receipts")],
             _stacked(
                 [
-                    (kind.split("_")[0], list(backlog[kind]["buckets"].values()))
+                    (kind.split("_")[0], [backlog[kind]["buckets"].get(b, 0) for b in figs.BUCKET_WORDS])
                     for kind in ("quarantine", "approvals", "mismatched_receipts")
                 ],
                 BUCKET_COLOURS,
@@ -192,16 +212,7 @@ def Figures(model: StationModel) -> ft.Control:
             big_button(label.capitalize(), lambda d=d: set_days(d), primary=days == d, key=f"win-{d}")
             for label, d in figs.WINDOWS.items()
         ]
-        + [
-            ft.IconButton(
-                ft.Icons.REFRESH,
-                on_click=lambda: set_tick(tick + 1),
-                tooltip="Refresh",
-                icon_size=28,
-                width=theme.TARGET,
-                height=theme.TARGET,
-            )
-        ]
+        + [big_button("Refresh", lambda: set_tick(tick + 1), icon=ft.Icons.REFRESH)]
     )
     filters = ft.Row(
         wrap=True,
