@@ -81,7 +81,7 @@ class ShipmentOutReturn(metaclass=PoolMeta):
     __name__ = "stock.shipment.out.return"
 
     rma_issued_at = fields.DateTime("RMA Issued At", help="When the customer was given the RMA.")
-    refund_amount = fields.Numeric("Refund Amount", digits=(16, 2), help="What the customer was refunded.")
+    refund_amount = fields.Numeric("Refund Amount", digits=(12, 2), help="What the customer was refunded.")
     refunded_at = fields.DateTime("Refunded At")
     station_received_at = fields.DateTime(
         "Received At", readonly=True, help="Station clock (UTC) of the receipt."
@@ -123,7 +123,7 @@ class FiguresConfiguration(ModelSingleton, ModelSQL, ModelView):
     alert_return_rate = fields.Numeric("Return-rate Alert", digits=(4, 2), help="Units returned / sold.")
     alert_min_units = fields.Integer("Return-rate Minimum Units")
     alert_quarantine_days = fields.Integer("Quarantine Alert (days)")
-    alert_exposure = fields.Numeric("Exposure Alert", digits=(16, 2))
+    alert_exposure = fields.Numeric("Exposure Alert", digits=(12, 2))
 
     @staticmethod
     def default_sla_hours():
