@@ -380,3 +380,17 @@ def test_station_report_says_why_when_the_erp_cannot_be_reached(tmp_path):
     assert result.stderr.startswith("station: the ERP gave no figures:")
     bad = subprocess.run([STATION, "report", "--from", "31/03"], env=env, capture_output=True, text=True)
     assert "is not a date like 2026-03-31" in bad.stderr
+
+
+def test_old_quarantine_and_exposure_open_one_alert_each(history, erp, connector):
+    # Applying the history evaluated the alerts: RET-1009's scarf has been in quarantine since D+126 h
+    # (about 25 days, over the 7-day limit); the refunds not received (100.00) are under 1000.00.
+    assert [a["key"] for a in connector.figures({})["alerts"]] == ["quarantine:ACC-SCARF-GRY"]
+    erp.call(
+        "model.returns.station.figures.configuration.write", [1], {"alert_exposure": rpc_decimal("99")}, {}
+    )
+    assert connector.evaluate_alerts() == ["exposure"]
+    assert connector.evaluate_alerts() == []
+    (exposure,) = erp_read(erp, "quality.alert", [("station_key", "=", "exposure")], ["title", "origin"])
+    assert exposure["title"] == "Refunded before receipt: 100.00 on 2 returns"
+    assert exposure["origin"].startswith("company.company,")
