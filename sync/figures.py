@@ -195,6 +195,9 @@ def rows(figures: dict[str, Any]) -> Iterator[tuple[str, str, str, Any]]:
     for row in pack["waiting"]["by_class"]:
         yield ("pack.waiting", row["service_class"], "orders", row["count"])
         yield ("pack.waiting", row["service_class"], "late", row["late"])
+    for row in figures.get("stations", []):
+        for measure in ("last_seen", "outbox_waiting", "outbox_failed", "clock_offset_s", "app_version"):
+            yield ("stations", row["station"], measure, row[measure])
     for alert in figures["alerts"]:
         yield ("alerts", alert["key"], "title", alert["title"])
 
@@ -265,6 +268,13 @@ def in_words(figures: dict[str, Any]) -> dict[str, str]:
         + (f"; {classes}" if classes else "")
         + f"; packed {p['packed']}, short {p['short']} ({_pct(p['short_rate'])})"
     )
+    for row in figures.get("stations", []):
+        offset = f"{row['clock_offset_s']:+g} s" if row["clock_offset_s"] is not None else "unknown"
+        words[f"station.{row['station']}"] = (
+            f"Station {row['station']}: last seen {row['minutes_since_seen']:g} min before these figures,"
+            f" {row['outbox_waiting']} waiting, {row['outbox_failed']} failed, clock {offset},"
+            f" version {row['app_version'] or 'unknown'}"
+        )
     for alert in figures["alerts"]:
         words[f"alert.{alert['key']}"] = f"Alert {alert['number']}: {alert['title']}"
     return words

@@ -394,3 +394,33 @@ def test_old_quarantine_and_exposure_open_one_alert_each(history, erp, connector
     (exposure,) = erp_read(erp, "quality.alert", [("station_key", "=", "exposure")], ["title", "origin"])
     assert exposure["title"] == "Refunded before receipt: 100.00 on 2 returns"
     assert exposure["origin"].startswith("company.company,")
+
+
+def test_station_status_shows_last_seen_outbox_and_clock_offset(connector):
+    ahead = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    status = new_operation(
+        "station_status",
+        {"outbox": {"pending": 2, "failed": 1}, "refusals": {"wrong_item": 3}, "app_version": "0.1.0"},
+        station="S7",
+        user="U-SUPV-1",
+        created_at=ahead,
+    )
+    older = new_operation(
+        "station_status",
+        {"outbox": {}, "app_version": "0.0.9"},
+        station="S7",
+        user="U-SUPV-1",
+        created_at=stamp(10),
+    )
+    apply(connector, [status, older])  # a late re-send of an older status changes nothing
+    apply(connector, [status])  # the same id again: already applied
+    (row,) = connector.figures({})["stations"]
+    assert (row["station"], row["outbox_waiting"], row["outbox_failed"], row["app_version"]) == (
+        "S7",
+        2,
+        1,
+        "0.1.0",
+    )
+    assert row["refusals"] == {"wrong_item": 3}
+    assert 290 <= row["clock_offset_s"] <= 301  # five minutes ahead, less the time to apply
+    assert row["minutes_since_seen"] < 1

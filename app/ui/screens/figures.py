@@ -184,6 +184,9 @@ def _cards(f: dict[str, Any]) -> list[ft.Control]:
         ),
         _card("pack", "Packing", [words["pack"]]),
     ]
+    stations = [words[f"station.{row['station']}"] for row in f.get("stations", [])]
+    if stations:
+        cards.append(_card("stations", "Stations", stations))
     return cards
 
 

@@ -86,7 +86,19 @@ Registration: every class is registered by :func:`register` below.
 
 from trytond.pool import Pool
 
-from . import alerts, approval, clock, figures, figures_data, operation, person, product, quality, stock
+from . import (
+    alerts,
+    approval,
+    clock,
+    figures,
+    figures_data,
+    operation,
+    person,
+    product,
+    quality,
+    station_status,
+    stock,
+)
 
 
 def register() -> None:
@@ -111,6 +123,7 @@ def register() -> None:
         figures_data.Operation,
         figures.Figures,
         alerts.Alert,
+        station_status.StationStatus,
         module="returns_station",
         type_="model",
     )

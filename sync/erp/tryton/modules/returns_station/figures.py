@@ -15,6 +15,7 @@ counts once. Stage times are the station clock of the operation that did the sta
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import statistics
 from collections import defaultdict
@@ -197,6 +198,7 @@ def compute(window: dict) -> dict:
     figures["exposure"] = _exposure(returns, as_of, station, notes)
     figures["backlog"] = _backlog(pool, data, returns, as_of, station, keep_product, node_id)
     figures["pack"] = _pack(pool, start, end, as_of, station, node_id)
+    figures["stations"] = _stations(pool, now)
     figures["alerts"] = pool.get("quality.alert").station_open_alerts()
     figures["notes"] = notes
     return figures
@@ -621,3 +623,25 @@ def _pack(pool, start, end, as_of, station, node_id) -> dict:
 def _in(text, start, end) -> bool:
     when = parse_station_time(text)
     return when is not None and start <= when < end
+
+
+def _stations(pool, now) -> list[dict]:
+    """Each station's last status: when the ERP last heard from it, its outbox, clock offset, version."""
+    rows = []
+    for status in pool.get("returns.station.status").search([], order=[("station", "ASC")]):
+        outbox = json.loads(status.outbox or "{}")
+        rows.append(
+            {
+                "station": status.station,
+                "last_seen": status.last_seen.strftime("%Y-%m-%dT%H:%M:%SZ") if status.last_seen else None,
+                "minutes_since_seen": round((now - status.last_seen).total_seconds() / 60, 1)
+                if status.last_seen
+                else None,
+                "outbox_waiting": outbox.get("pending", 0) + outbox.get("sending", 0),
+                "outbox_failed": outbox.get("failed", 0) + outbox.get("conflict", 0),
+                "clock_offset_s": status.clock_offset,
+                "app_version": status.app_version or "",
+                "refusals": json.loads(status.refusals or "{}"),
+            }
+        )
+    return rows
