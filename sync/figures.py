@@ -271,7 +271,7 @@ def in_words(figures: dict[str, Any]) -> dict[str, str]:
     for row in figures.get("stations", []):
         offset = f"{row['clock_offset_s']:+g} s" if row["clock_offset_s"] is not None else "unknown"
         words[f"station.{row['station']}"] = (
-            f"Station {row['station']}: last seen {row['minutes_since_seen']:g} min before these figures,"
+            f"Station {row['station']}: last seen {row['minutes_since_seen']:g} min ago,"
             f" {row['outbox_waiting']} waiting, {row['outbox_failed']} failed, clock {offset},"
             f" version {row['app_version'] or 'unknown'}"
         )
