@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from decimal import Decimal
 
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
+
+logger = logging.getLogger(__name__)
 
 CHANNELS = [
     ("web", "Web shop"),
@@ -188,8 +191,32 @@ class Operation(metaclass=PoolMeta):
         if applied:
             with Transaction().set_context(_check_access=False):
                 stamp_stages(cls.search([("operation_id", "in", applied)]))
-                Pool().get("quality.alert").station_evaluate()
+                _evaluate_alerts_now_and_then()
         return results
+
+
+# Alerts after a batch: at most every ALERT_INTERVAL per database and worker process, because the
+# figures behind them read the whole window (seconds on a large ERP). The RPC evaluates every time.
+ALERT_INTERVAL = dt.timedelta(minutes=10)
+_last_evaluated: dict[str, dt.datetime] = {}
+
+
+def _evaluate_alerts_now_and_then() -> None:
+    transaction = Transaction()
+    now = dt.datetime.now(dt.UTC)
+    last = _last_evaluated.get(transaction.database.name)
+    if last is not None and now - last < ALERT_INTERVAL:
+        return
+    _last_evaluated[transaction.database.name] = now
+    cursor = transaction.connection.cursor()
+    cursor.execute("SAVEPOINT station_alerts")
+    try:
+        Pool().get("quality.alert").station_evaluate()
+    except Exception:
+        # An alert must never cost a station its batch: the operations stay applied.
+        cursor.execute("ROLLBACK TO SAVEPOINT station_alerts")
+        logger.exception("returns_station: evaluating the alerts after a batch failed")
+    cursor.execute("RELEASE SAVEPOINT station_alerts")
 
 
 def stamp_stages(markers) -> None:
