@@ -112,6 +112,14 @@ Payloads, version 1 (ERP ids are Tryton record ids as pulled into the reference 
   ERP effect: a customer return from the party "Unknown sender (blind receipts)" with reason
   "unannounced", received, its units moved to quarantine, and a note for a supervisor
   (``station_review``: identify the sender; unknown barcodes listed there).
+
+``station_status`` — what only the station knows about itself, sent every few minutes::
+
+    {"outbox": {"pending": 3, "failed": 1, …}, "refusals": {"wrong_item": 2, …},
+     "app_version": "0.1.0"}
+
+  ERP effect: the station's latest status (``returns.station.status``: last seen, outbox, refusals
+  by code, app version, clock offset from the ERP), shown in the figures' ``stations``.
 """
 
 from __future__ import annotations
@@ -132,6 +140,7 @@ OPERATION_TYPES: dict[str, int] = {
     "confirm_pack": 1,
     "open_return": 1,
     "blind_receipt": 1,
+    "station_status": 1,
 }
 
 

@@ -87,7 +87,20 @@ Registration: every class is registered by :func:`register` below.
 
 from trytond.pool import Pool
 
-from . import approval, clock, operation, person, product, quality, sale_search, stock
+from . import (
+    alerts,
+    approval,
+    clock,
+    figures,
+    figures_data,
+    operation,
+    person,
+    product,
+    quality,
+    sale_search,
+    station_status,
+    stock,
+)
 
 
 def register() -> None:
@@ -104,6 +117,15 @@ def register() -> None:
         operation.Operation,
         approval.Approval,
         clock.Clock,
+        figures_data.Sale,
+        figures_data.ShipmentOutReturn,
+        figures_data.Move,
+        figures_data.ShipmentOut,
+        figures_data.FiguresConfiguration,
+        figures_data.Operation,
+        figures.Figures,
+        alerts.Alert,
+        station_status.StationStatus,
         sale_search.SaleSearch,
         module="returns_station",
         type_="model",

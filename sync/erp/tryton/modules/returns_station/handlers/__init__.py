@@ -18,6 +18,7 @@ from . import (
     open_return,
     receive_return,
     request_approval,
+    station_status,
     upload_photo,
 )
 
@@ -30,6 +31,7 @@ HANDLERS = {
     ("confirm_pack", 1): confirm_pack.apply,
     ("open_return", 1): open_return.apply,
     ("blind_receipt", 1): blind_receipt.apply,
+    ("station_status", 1): station_status.apply,
 }
 
 
