@@ -5,6 +5,7 @@ is received blind to quarantine. Screenshots at 1280×800 and 360×640."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -29,6 +30,7 @@ def test_an_unannounced_parcel_and_a_blind_receipt_reach_the_erp(erp, serve_stat
     page.see("Scan the parcel")
     page.scan("1ZUNANNOUNCED0001")
     page.see("Parcel without a return")
+    time.sleep(1)  # the scan field, re-made without keeping the focus, settles first (as a hand would)
     page.type_into(SEARCH_FIELD, customer_email("Bruno Costa"))
     page.see(re.compile("2 sales match"), timeout_ms=60_000)  # the first request logs in
     page.see(re.compile(r"SO-1014 · .*Bruno C\. · b\*\*\*@example\.com"))
@@ -54,6 +56,8 @@ def test_an_unannounced_parcel_and_a_blind_receipt_reach_the_erp(erp, serve_stat
     page.press("Receive")
     page.see("Scan the parcel")
     page.scan("1ZNOBODYKNOWS0002")  # the next parcel: no sale matches it
+    page.see("Parcel without a return")
+    time.sleep(1)
     page.type_into(SEARCH_FIELD, "nobody@nowhere.example")
     page.see(re.compile("no sale with anything left to return"))
     page.screenshot("unannounced-no-sale")
