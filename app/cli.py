@@ -13,7 +13,7 @@ from app.config import ConfigError, Settings, load_settings
 
 # Each module under app/commands exposes ``register(subparsers)``; handlers import heavy
 # dependencies (Flet, OpenCV, Tryton) only when they run, so ``station --help`` stays instant.
-COMMAND_MODULES = ("ui", "erp", "sync", "replay", "scan")
+COMMAND_MODULES = ("ui", "erp", "sync", "replay", "scan", "settings")
 
 
 class CommandError(Exception):

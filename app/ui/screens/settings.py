@@ -7,10 +7,10 @@ import asyncio
 
 import flet as ft
 
-from app.config import ConfigError, ErpAddress
+from app.config import ErpAddress
 from app.ui import theme
 from app.ui.model import StationModel
-from app.ui.saved_settings import load_saved
+from app.ui.saved_settings import form_address, load_saved
 from app.ui.widgets import Frame, big_button, button_row, muted, section
 
 
@@ -37,20 +37,7 @@ def Settings(model: StationModel) -> ft.Control:
     testing, set_testing = ft.use_state(False)
 
     def address() -> ErpAddress | str:
-        try:
-            number = int(port)
-        except ValueError:
-            return f"The port must be a number, not {port!r}"
-        if not 0 < number < 65536:
-            return f"The port must be between 1 and 65535, not {number}"
-        if not host.strip() or not database.strip():
-            return "Fill in the ERP host and database"
-        try:
-            return ErpAddress(scheme=current.scheme, host=host.strip(), port=number,
-                              database=database.strip(), user=user.strip() or "admin",
-                              password=password or current.password)
-        except ConfigError as exc:
-            return str(exc)
+        return form_address(current, host=host, port=port, database=database, user=user, password=password)
 
     async def test() -> None:
         erp = address()

@@ -77,7 +77,7 @@ from trytond.pool import Pool
 from trytond.report import Report
 from trytond.wizard import Wizard
 
-from . import approval, operation, person, product, stock
+from . import access, approval, operation, person, product, stock
 
 
 def _register_by_type(classes: list[type]) -> None:
@@ -104,3 +104,6 @@ def register() -> None:
         type_="model",
     )
     _register_by_type([*operation.CLASSES, *approval.CLASSES])
+    # After the models they extend, in this order: the access gate (outermost) lets only station
+    # users in, then the ERP's own checks (trust.py) run before each operation's handler.
+    _register_by_type(access.CLASSES)
