@@ -4,16 +4,15 @@ Rights are data (access.xml): the group "Returns Station" for the ERP users that
 as, "Returns Supervisor" for people who manage people and approvals in the ERP. The module's own
 models are closed to every other non-administrator user; a PIN hash is readable by nobody.
 
-A station user holds no right on any model: the station-facing methods are published with
-``RPC(check_access=False)`` and apply their effects as the module, after
-:func:`check_station_caller` made sure the caller is a station user (or an administrator). A
-station-facing method added elsewhere does the same: ``RPC(..., check_access=False)`` and a call
+A station user holds no right on any model: the station-facing methods (operation.py's
+``apply_batch`` and ``pull``) are published with ``RPC(check_access=False)`` and act as the module,
+after :func:`check_station_caller` made sure the caller is a station user (or an administrator).
+A station-facing method added elsewhere does the same: ``RPC(..., check_access=False)`` and a call
 to :func:`check_station_caller` first.
 """
 
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
-from trytond.rpc import RPC
 from trytond.transaction import Transaction
 
 STATION_GROUP = "group_station"
@@ -40,31 +39,6 @@ def check_station_caller(method: str) -> None:
     )
 
 
-class Operation(metaclass=PoolMeta):
-    __name__ = "returns.station.operation"
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        # No model right is checked for the call itself: station users have none (see above).
-        cls.__rpc__.update(
-            {
-                "apply_batch": RPC(readonly=False, check_access=False),
-                "pull": RPC(readonly=True, check_access=False),
-            }
-        )
-
-    @classmethod
-    def apply_batch(cls, operations):
-        check_station_caller("apply_batch")
-        return super().apply_batch(operations)
-
-    @classmethod
-    def pull(cls, cursors):
-        check_station_caller("pull")
-        return super().pull(cursors)
-
-
 class Rule(metaclass=PoolMeta):
     """Gives rules on users and groups the current user's id (res/ir.py does it for a few others)."""
 
@@ -83,6 +57,3 @@ class Rule(metaclass=PoolMeta):
         if model_names & {"res.user", "res.group"}:
             key = (*key, Transaction().user)
         return key
-
-
-CLASSES: list[type] = [Operation, Rule]

@@ -1,4 +1,5 @@
-"""Locations that stand for inventory states, and what a customer return carries."""
+"""Locations that stand for inventory states, what a customer return carries, and the station's
+marks on a return's moves."""
 
 from trytond.model import fields
 from trytond.pool import PoolMeta
@@ -61,3 +62,17 @@ class ShipmentOutReturn(metaclass=PoolMeta):
     return_reason = fields.Selection(RETURN_REASONS, "Return Reason")
     tracking_number = fields.Char("Carrier Tracking Number")
     returned_sale = fields.Many2One("sale.sale", "Returned Sale", ondelete="SET NULL")
+
+
+class Move(metaclass=PoolMeta):
+    __name__ = "stock.move"
+
+    station_disposition = fields.Selection(
+        [(None, ""), ("held", "Held for approval"), ("disposed", "Disposed")],
+        "Station Disposition",
+        readonly=True,
+        help="Set when a station inspected this unit of a return.",
+    )
+    station_inspection = fields.Many2One(
+        "quality.inspection", "Station Inspection", readonly=True, ondelete="SET NULL"
+    )
