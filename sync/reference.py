@@ -95,7 +95,7 @@ class Person(TypedDict):
     badge: str  # what the badge's barcode holds, e.g. "U-RECV-1"
     name: str
     roles: list[Role]
-    pin_hash: str  # app.workflows.pins format; the PIN itself is never stored
+    pin_hash: str  # sync.common.pins format; the PIN itself is never stored
     active: bool
     write_date: str
 

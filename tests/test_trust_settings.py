@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from app.config import ErpAddress, load_settings
+from app.config import load_settings
+from app.runtime import open_station
 from app.ui.saved_settings import form_address, load_saved
-from app.ui.station import open_station
+from sync.erp.address import ErpAddress
 from sync.erp.tryton.server import STATION
 from tests.fixtures.erp import ROOT
 

@@ -194,7 +194,7 @@ def test_add_station_prints_the_url_once_and_a_second_add_is_refused(erp):
     (url_line,) = [line for line in first.stdout.splitlines() if line.startswith("STATION_ERP_URL=")]
     assert url_line.startswith("STATION_ERP_URL=http://dock-7:")
     assert erp.admin.password not in first.stdout
-    from app.config import ErpAddress
+    from sync.erp.address import ErpAddress
 
     station = ErpAddress.parse(url_line.removeprefix("STATION_ERP_URL="))
     assert TrytonConnector(station).pull({}).records["returns"]

@@ -8,7 +8,8 @@ import os
 from pathlib import Path
 
 from app.cli import CommandError
-from app.config import DEFAULT_ERP_PORT, ConfigError, ErpAddress, load_settings
+from app.config import load_settings
+from sync.erp.address import DEFAULT_ERP_PORT, ConfigError, ErpAddress
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

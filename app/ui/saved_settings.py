@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from app.config import ConfigError, ErpAddress, Settings
+from app.config import Settings
+from sync.erp.address import ConfigError, ErpAddress
 
 FILE_NAME = "station-settings.json"
 

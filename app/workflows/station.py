@@ -23,13 +23,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.workflows.grading import Answer
 from app.workflows.people import TASK_LABELS, TASK_ROLES, authenticate, tasks_for
 from app.workflows.results import Accepted, Outcome, Refusal
-from app.workflows.rules import RuleBook
 from app.workflows.scanning import read_scan
 from app.workflows.tasks import TASKS, Task
 from app.workflows.views import TaskView
+from sync.common.families import Answer
+from sync.common.rules import RuleBook
 from sync.operations import Operation, new_operation
 from sync.reference import Person
 

@@ -7,11 +7,11 @@ import asyncio
 
 import flet as ft
 
-from app.config import ErpAddress
 from app.ui import theme
 from app.ui.model import StationModel
 from app.ui.saved_settings import form_address, load_saved
 from app.ui.widgets import Frame, big_button, button_row, muted, section
+from sync.erp.address import ErpAddress
 
 
 def _field(label: str, value: str, on_change, *, password: bool = False, hint: str | None = None,

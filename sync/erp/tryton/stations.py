@@ -11,7 +11,7 @@ import re
 import secrets
 from dataclasses import replace
 
-from app.config import ErpAddress
+from sync.erp.address import ErpAddress
 from sync.erp.tryton.server import ErpSetupError, login, rpc
 
 STATION_GROUP = "Returns Station"  # access.xml, group_station

@@ -204,7 +204,7 @@ class Station:
         from sync.erp.protocol import ErpAuthFailed, ErpError
 
         try:
-            description = connector_for(self.settings.with_erp(erp)).check()
+            description = connector_for(erp).check()
         except ErpAuthFailed:
             if not erp.password:
                 return False, (f"The ERP at {erp.base_url} refused user {erp.user} without a password: type "
@@ -309,7 +309,7 @@ def camera_source(text: str) -> int | str:
 
 def is_default_erp(erp: Any) -> bool:
     """Whether ``erp`` is the built-in default (the demo ERP on this machine): nothing configured."""
-    from app.config import ErpAddress
+    from sync.erp.address import ErpAddress
 
     default = ErpAddress()
     return (erp.scheme, erp.host, erp.port, erp.database, erp.user) == (
@@ -339,6 +339,6 @@ def open_station(settings: Settings, *, sync: bool = True, pull_interval: float 
     if sync:
         from sync.engine import SyncEngine, connector_for
 
-        station.engine = SyncEngine(store, lambda: connector_for(station.settings),
+        station.engine = SyncEngine(store, lambda: connector_for(station.settings.erp),
                                     pull_interval=pull_interval, station=settings.station_id)
     return station
