@@ -243,3 +243,20 @@ def test_the_same_id_with_another_payload_is_a_conflict_naming_both(seeded_store
     assert str(info.value).count("…") == 2  # both fingerprints
     again = connector.apply(original, seeded_store.photo_bytes)
     assert again.already is True and again.erp_refs == first.erp_refs
+
+
+def test_a_unit_of_an_expired_lot_is_never_restocked(seeded_store, connector, erp):
+    spec = next(r for r in erp.demo.returns if r.rma == "RMA-000113")  # the box holds an expired lot
+    (unit,) = spec.box
+    ret = seeded_store.find_return("RMA-000113")
+    received = receive_all(ret)
+    (line,) = received.payload["lines"]
+    line["lots"] = [{"lot": unit.lot, "quantity": line["received"]}]
+    connector.apply(received, seeded_store.photo_bytes)
+    restock = inspect(ret, {**ret["lines"][0], "lot": unit.lot}, disposition="restock")
+    (result,) = send(connector, seeded_store, restock)
+    assert isinstance(result, ErpRejected)
+    assert f"lot {unit.lot}" in str(result) and "is never restocked" in str(result)
+    quarantine = inspect(ret, {**ret["lines"][0], "lot": unit.lot}, disposition="quarantine")
+    (held,) = send(connector, seeded_store, quarantine)
+    assert held.erp_refs["inspection_state"] == "passed"
