@@ -239,7 +239,7 @@ def test_the_same_id_with_another_payload_is_a_conflict_naming_both(seeded_store
     edited = dataclasses.replace(original, payload={**original.payload, "partial_reason": "edited later"})
     with pytest.raises(ErpConflict) as info:
         connector.apply(edited, seeded_store.photo_bytes)
-    assert f"operation {original.id} was applied with another payload" in str(info.value)
+    assert f"operation {original.id} was already applied with another payload" in str(info.value)
     assert str(info.value).count("…") == 2  # both fingerprints
     again = connector.apply(original, seeded_store.photo_bytes)
     assert again.already is True and again.erp_refs == first.erp_refs

@@ -52,7 +52,7 @@ def test_a_station_user_belongs_to_the_station_group_only(erp):
     (row,) = erp_read(erp, "res.user", [("login", "=", user)], ["groups", "administrator"])
     groups = erp_read(erp, "res.group", [("id", "in", row["groups"])], ["name"])
     assert [g["name"] for g in groups] == ["Returns Station"]
-    assert row["administrator"] is False
+    assert not row["administrator"]
 
 
 def test_a_station_user_applies_every_operation_type(seeded_store, connector, erp):
@@ -124,7 +124,7 @@ def test_a_station_user_cannot_make_itself_an_administrator_or_create_users(erp)
         "model.res.user.create", [{"login": "intruder", "name": "Intruder", "password": "Intruder-Pa55"}], {}
     )
     (row,) = erp_read(erp, "res.user", [("id", "=", own)], ["administrator", "groups"])
-    assert row["administrator"] is False and supervisors not in row["groups"]
+    assert not row["administrator"] and supervisors not in row["groups"]
     assert not erp_read(erp, "res.user", [("login", "=", "intruder")], ["id"])
 
 
@@ -164,9 +164,14 @@ def test_a_station_user_cannot_read_or_delete_exactly_once_markers(seeded_store,
 
 def test_a_station_user_cannot_write_stock_or_quality_directly(erp):
     station = AsStation(erp)
-    (move,) = erp_read(erp, "stock.move", [("shipment.reference", "=", "RMA-000101")], ["id", "quantity"])[:1]
+    (ret,) = erp_read(
+        erp,
+        "stock.shipment.out.return",
+        [("reference", "=", "RMA-000101")],
+        ["id", "state", "incoming_moves"],
+    )
+    (move,) = erp_read(erp, "stock.move", [("id", "=", ret["incoming_moves"][0])], ["id", "quantity"])
     assert "not allowed" in station.refused("model.stock.move.write", [move["id"]], {"quantity": 99}, {})
-    (ret,) = erp_read(erp, "stock.shipment.out.return", [("reference", "=", "RMA-000101")], ["id", "state"])
     assert "not allowed" in station.refused("model.stock.shipment.out.return.receive", [ret["id"]], {})
     assert "not allowed" in station.refused("model.quality.inspection.create", [{}], {})
     (after,) = erp_read(erp, "stock.move", [("id", "=", move["id"])], ["quantity"])
