@@ -262,7 +262,7 @@ def test_refused_approval_fails_the_inspection_and_quarantines_the_unit(seeded_s
         station="S1",
         user="U-INSP-1",
     )
-    with pytest.raises(ErpRejected, match="cannot decide it too"):
+    with pytest.raises(ErpRejected, match="may not decide approvals"):  # an inspector, and the requester
         connector.apply(own, seeded_store.photo_bytes)
     refuse = new_operation(
         "decide_approval",

@@ -88,15 +88,21 @@ def short(op: Operation, request_id: str | None) -> Operation:
 
 def test_a_supervisor_cannot_approve_their_own_request(seeded_store, connector, erp):
     shipment = two_line_shipments(seeded_store)[0]
-    ask = request("req-self", kind="short_pack", user="U-SUPV-1", shipment_id=shipment["id"])
-    # the supervisor has no packer or inspector role: the request itself is refused
-    (asked,) = send(connector, seeded_store, ask)
-    assert isinstance(asked, ErpRejected) and "U-SUPV-1" in str(asked)
-    ask = request("req-self", kind="short_pack", user="U-PACK-1", shipment_id=shipment["id"])
-    send(connector, seeded_store, ask)
-    (own,) = send(connector, seeded_store, decision("req-self", "U-PACK-1"))
-    assert isinstance(own, ErpRejected)
+    # a lead who packs and supervises: the one kind of person who could ask and decide
+    erp.call(
+        "model.returns.station.person.create",
+        [{"badge": "U-BOTH-1", "name": "Pat Lead", "roles": ["packer", "supervisor"], "pin_hash": "x"}],
+        {},
+    )
+    ask = request("req-self", kind="short_pack", user="U-BOTH-1", shipment_id=shipment["id"])
+    (asked, own) = send(connector, seeded_store, ask, decision("req-self", "U-BOTH-1"))
+    assert asked.already is False
+    assert isinstance(
+        own, ErpRejected
+    ) and "U-BOTH-1 asked for this approval and cannot decide it too" in str(own)
     assert approval_state(erp, "req-self") == "pending"
+    (by_another,) = send(connector, seeded_store, decision("req-self", "U-SUPV-1"))
+    assert by_another.erp_refs["state"] == "approved"
 
 
 def test_a_decision_by_someone_who_is_not_a_supervisor_is_rejected(seeded_store, connector, erp):
