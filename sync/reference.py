@@ -77,6 +77,7 @@ class Shipment(TypedDict):
     id: int  # stock.shipment.out id
     number: str
     order: str | None  # the sale number printed on the pick list
+    reference: NotRequired[str | None]  # the customer's order reference (e.g. "WEB-1106"), also printed
     customer: str
     state: Literal["waiting", "assigned", "picked", "packed", "shipped", "done", "cancelled"]
     lines: list[ShipmentLine]

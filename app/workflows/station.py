@@ -63,12 +63,14 @@ class StationSession:
         rules: RuleBook | None = None,
         clock: Callable[[], datetime] = _utc_now,
         idle_sign_out: timedelta = DEFAULT_IDLE_SIGN_OUT,
+        gs_replacement: str | None = None,
     ) -> None:
         self.store = store
         self.station_id = station_id
         self.rules = rules or RuleBook()
         self.clock = clock
         self.idle_sign_out = idle_sign_out
+        self.gs_replacement = gs_replacement  # the scanner's printable stand-in for GS1's GS
         self._person: Person | None = None
         self._task: Task | None = None
         self._last_action: datetime | None = None
@@ -277,7 +279,7 @@ class StationSession:
     def scan(self, text: str) -> Outcome:
         """What the scanner (or a person at the keyboard) typed, exactly. A badge scanned into a task
         is refused (never recorded as an item): people change at the sign-in screen."""
-        code = read_scan(text)
+        code = read_scan(text, gs_replacement=self.gs_replacement)
         if code.data and not code.gtin and self.store.person(code.data) is not None:
             refusal = self._gate(need_task=True)
             return refusal or self._record(

@@ -216,6 +216,7 @@ def _pull_shipments(since):
                 "id": shipment.id,
                 "number": shipment.number or "",
                 "order": shipment.station_order,
+                "reference": shipment.station_reference,
                 "customer": shipment.customer.rec_name if shipment.customer else "",
                 "state": shipment.state,
                 "lines": _move_lines(moves),
