@@ -13,6 +13,7 @@ from typing import Any
 import flet as ft
 
 from app.runtime import Station
+from app.ui.camera_scan import use_device_feedback
 from app.ui.model import StationModel
 from app.ui.screens.home import Home
 from app.ui.screens.signin import SignIn
@@ -75,6 +76,7 @@ def StationApp(station: Station) -> ft.Control:
             pass
 
     ft.use_effect(beep, [serial])
+    use_device_feedback(model)  # vibration on a refusal, screen kept awake during a job
     screens = _screens()
     # Without a sign-in, Settings opens only on a new station: no ERP yet, nothing pulled.
     first_setup = not station.erp_configured and station.store.is_empty()
