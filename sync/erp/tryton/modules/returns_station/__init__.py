@@ -90,7 +90,20 @@ Registration: every class is registered by :func:`register` below.
 
 from trytond.pool import Pool
 
-from . import access, approval, operation, person, product, quality, stock
+from . import (
+    access,
+    alerts,
+    approval,
+    clock,
+    figures,
+    figures_data,
+    operation,
+    person,
+    product,
+    quality,
+    station_status,
+    stock,
+)
 
 
 def register() -> None:
@@ -106,6 +119,16 @@ def register() -> None:
         quality.Inspection,
         operation.Operation,
         approval.Approval,
+        clock.Clock,
+        figures_data.Sale,
+        figures_data.ShipmentOutReturn,
+        figures_data.Move,
+        figures_data.ShipmentOut,
+        figures_data.FiguresConfiguration,
+        figures_data.Operation,
+        figures.Figures,
+        alerts.Alert,
+        station_status.StationStatus,
         module="returns_station",
         type_="model",
     )
