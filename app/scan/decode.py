@@ -2,21 +2,26 @@
 
 ``decode_frame`` is the one entry point. It works with either decoder alone — a ``flet build``
 Android package has pyzbar but not zxing-cpp, and desktop Linux may lack pyzbar's libzbar0 — and
-says once, in the log, which one is missing.
+says once, in the log, which one is missing. Only what a warehouse prints is looked for (EAN/UPC,
+Code 128, Code 39, ITF, DataBar, Data Matrix, QR): half of zxing-cpp's time on a camera frame
+went to the other formats, and they add phantoms.
 
 Text is always zxing-cpp's plain mode (GS1 separators as GS, not ``(01)…``), as the symbol
-encodes it. How an image is read depends on its size:
+encodes it. How an image is read depends on where it comes from:
 
-* A small image (longer side up to 800 px: a close-up photo, a cropped label) is cheap, so it is
-  read twice every time — zxing-cpp as is, and both decoders on a 2x upscale with local contrast
-  equalised (CLAHE), which finds codes with modules 1–2 px wide, in poor light or glare, and second
-  codes beside the first. Only while nothing is read: pyzbar as is, a 3x upscale, strong CLAHE,
-  zxing-cpp's global binarizer.
-* A camera frame (720p and up) gets one fast zxing-cpp pass (no 90° or inverted search: they
-  double its time). Then label-like regions — paper brighter than its surroundings, rectangular,
-  busy with edges — that no read lies in are cut out at full resolution and read with everything
-  on: zxing-cpp, pyzbar, sharpened, equalised 2x. A region costs a fraction of the frame, so a
-  frame stays fast and a sideways or blurred label is still read.
+* A photo up to 800 px (a close-up, a cropped label) is read twice every time — zxing-cpp as is,
+  and both decoders on a 2x upscale with local contrast equalised (CLAHE), which finds codes with
+  modules 1–2 px wide, in poor light or glare, and second codes beside the first. Only while
+  nothing is read: pyzbar as is, a 3x upscale, strong CLAHE, zxing-cpp's global binarizer; and on
+  a photo up to 480 px, a vote over many sharpened versions plus OpenCV's curved-QR reader
+  (``_voted``: a read that does not check itself needs two versions to agree and no rival).
+* A camera frame (``source="camera"``, or any image over 800 px) gets one fast zxing-cpp pass on
+  the whole frame (no 90°, inverted or downscaled search). Then boxes that look like labels
+  (paper brighter than around it) or like codes (dense strong edges) and that no read lies in are
+  cut out at full resolution; a linear code in one is turned upright by the direction of its
+  edges (so a row crosses every bar, at any angle), its rows averaged four by four and sharpened
+  across the bars. The frame stops once it has used ``CAMERA_BUDGET_MS`` of CPU: the next frame
+  comes a moment later.
 
 Each code is reported once, without the phantoms decoders see in another code's bars: a piece of
 a longer read of the same symbology, an EAN-8/UPC-E on the bars of an EAN-13/UPC-A, and from a
@@ -228,12 +233,6 @@ def _zxing_global(grey: np.ndarray) -> list[_Read]:
     return _zxing(grey, binarizer="GlobalHistogram")
 
 
-def _zxing_fast(grey: np.ndarray) -> list[_Read]:
-    # On a whole camera frame: no 90-degree and no inverted search (they double the time and
-    # rarely matter); a label that needs them is found as a region and read with everything on.
-    return _zxing(grey, try_invert=False, try_rotate=False)
-
-
 _Decoder = Callable[[np.ndarray], list[_Read]]
 # (transform, the factor it scales coordinates by, decoders to run on the result)
 _Step = tuple[Callable[[np.ndarray], np.ndarray], float, tuple[_Decoder, ...]]
@@ -260,20 +259,6 @@ def _run(step: _Step, grey: np.ndarray) -> list[_Read]:
     for read in reads:
         read.corners /= factor
     return reads
-
-
-def _sharpened(grey: np.ndarray) -> np.ndarray:
-    return cv2.addWeighted(grey, 2.0, cv2.GaussianBlur(grey, (0, 0), 1.5), -1.0, 0)
-
-
-# For a region of a camera frame the budget is a few milliseconds: the whole-frame pass already
-# tried zxing-cpp at this resolution, so go straight to what reads differently.
-_REGION_ALWAYS: tuple[_Step, ...] = ((_same, 1.0, (_zxing,)),)
-_REGION_FALLBACK: tuple[_Step, ...] = (
-    (_same, 1.0, (_pyzbar,)),
-    (_sharpened, 1.0, (_pyzbar, _zxing)),
-    (_equalised_2x, 2.0, (_zxing, _pyzbar)),
-)
 
 
 def _cascade(grey: np.ndarray, always: tuple[_Step, ...] = _ALWAYS,
@@ -384,19 +369,91 @@ def _covered(box: tuple[int, int, int, int], reads: Sequence[_Read]) -> bool:
     return False
 
 
+# --- the last try on a small photo ----------------------------------------------------------------
+
+HARD_IMAGE = 480  # longer side: small enough for a 2x upscale, which these passes rely on
+MIN_VOTES = 2
+_SELF_CHECKED = ("QRCode", "DataMatrix")  # Reed-Solomon: a wrong read does not come out
+
+
+def _unsharp(grey: np.ndarray, sigma: float, amount: float) -> np.ndarray:
+    return cv2.addWeighted(grey, 1 + amount, cv2.GaussianBlur(grey, (0, 0), sigma), -amount, 0)
+
+
+def _hard_variants(grey: np.ndarray):
+    """Strong sharpening at 1x, 1.5x and 2x (defocus, soft print), the same after averaging along
+    upright bars (noise, a curved or crumpled label), and a blur (speckled QR codes)."""
+    yield cv2.GaussianBlur(grey, (0, 0), 2)
+    for scale in (1.0, 1.5, 2.0):
+        scaled = grey if scale == 1 else _upscaled(grey, scale)
+        for sigma in (1, 2, 3):
+            for amount in (2, 4):
+                yield _unsharp(scaled, sigma * scale, amount)
+        if scale > 1:
+            for length in (11, 21):
+                along = cv2.blur(scaled, (1, int(length * scale)))
+                for sigma, amount in ((1, 2), (2, 1)):
+                    yield _unsharp(along, sigma * scale, amount)
+
+
+def _curved_qr(grey: np.ndarray) -> list[_Read]:
+    """OpenCV's QR reader for a code on a curved surface (a bottle, a bent sticker)."""
+    reads = []
+    detector = cv2.QRCodeDetector()
+    h, w = grey.shape
+    binary = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, 31, 5)
+    for image in (grey, binary):
+        try:
+            text, points, _ = detector.detectAndDecodeCurved(image)
+        except cv2.error:
+            continue
+        if text:
+            corners = (
+                np.asarray(points, np.float32).reshape(-1, 2)[:4]
+                if points is not None and np.asarray(points).size >= 8
+                else np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+            )
+            reads.append(_Read(text, "QRCode", None, corners))
+            break
+    return reads
+
+
+def _voted(grey: np.ndarray) -> list[_Read]:
+    """The last try on a small photo nothing else could read: zxing-cpp on many sharpened and
+    averaged versions of it, and OpenCV's curved-QR reader. Strong sharpening makes decoders see
+    codes that are not there, so a read is kept only when it checks itself (QR, Data Matrix) or
+    when at least two versions agree on it and no version read anything else of that kind."""
+    votes: dict[str, int] = {}
+    first: dict[str, _Read] = {}
+    for image in _hard_variants(grey):
+        factor = image.shape[1] / grey.shape[1]
+        texts = set()
+        for read in _zxing(image) + _zxing(image, binarizer="GlobalHistogram"):
+            read.corners /= factor
+            first.setdefault(read.text, read)
+            texts.add(read.text)
+        for text in texts:  # one vote per version, whatever number of binarizers read it
+            votes[text] = votes.get(text, 0) + 1
+    strong = [r for r in first.values() if r.symbology in _SELF_CHECKED]
+    weak = [r for r in first.values() if r.symbology not in _SELF_CHECKED]
+    kept = strong + (weak if len(weak) == 1 and votes[weak[0].text] >= MIN_VOTES else [])
+    return kept or _curved_qr(grey)
+
+
 # --- a region of a camera frame ---------------------------------------------------------------
 
 # A camera frame stops trying regions once it has used this much CPU: the next frame comes in
 # a fraction of a second and may be sharper; the 95th percentile stays under 40 ms.
 CAMERA_BUDGET_MS = 28.0
+ANGLE_SIZE = 640  # thin bars vanish on a smaller copy, leaving the label's outline and print
 MIN_COHERENCE = 0.2  # below this a region's edges have no one direction: a 2D code, or print
 
 
 def _bar_angle(grey: np.ndarray) -> tuple[float, float]:
     """The direction (degrees) across the bars of a linear code in ``grey``, and how strongly the
     edges agree on it (0: no direction at all, 1: all edges parallel): the structure tensor of
-    the gradients, on a copy at most 200 px wide."""
-    scale = min(1.0, 200 / max(grey.shape))
+    the gradients, on a copy at most ``ANGLE_SIZE`` px wide."""
+    scale = min(1.0, ANGLE_SIZE / max(grey.shape))
     small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else grey
     gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)
@@ -424,9 +481,6 @@ def _across_bars(grey: np.ndarray, sharpen: float) -> np.ndarray:
     """For upright bars: sharpen across them (undoes some defocus and motion blur), not along."""
     soft = cv2.GaussianBlur(grey, (0, 0), sigmaX=sharpen, sigmaY=0.1)
     return cv2.addWeighted(grey, 2.5, soft, -1.5, 0)
-
-
-USE_LABELS = True
 
 
 def _both(upright: np.ndarray) -> list[_Read]:
@@ -462,10 +516,11 @@ def _read_region(grey: np.ndarray, box: tuple[int, int, int, int], deadline: flo
         if linear:
             # Rows averaged four by four: noise, grain and JPEG blocks cancel, the bars do not, and
             # the decoders have a quarter of the rows to scan.
-            squash = np.array([[1, 0, 0], [0, 0.25, 0]], np.float64) @ np.vstack([matrix, [0, 0, 1]])
             flat = cv2.resize(
                 image, (image.shape[1], max(8, image.shape[0] // 4)), interpolation=cv2.INTER_AREA
             )
+            fy = flat.shape[0] / image.shape[0]
+            squash = np.array([[1, 0, 0], [0, fy, 0]], np.float64) @ np.vstack([matrix, [0, 0, 1]])
             for sharpen in (1.2, 2.5):
                 yield squash, lambda s=sharpen: _both(_across_bars(flat, s))
             wide = np.array([[2, 0, 0], [0, 1, 0]], np.float64) @ np.vstack([squash, [0, 0, 1]])
@@ -501,7 +556,7 @@ def _camera(grey: np.ndarray, budget_ms: float) -> list[_Read]:
     deadline = time.thread_time() + budget_ms / 1000
     reads = _zxing(grey, try_invert=False, try_rotate=False, try_downscale=False)
     half = cv2.resize(grey, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-    labels = candidate_regions(grey, half=half) if USE_LABELS else []
+    labels = candidate_regions(grey, half=half)
     boxes = [(box, False) for box in labels]
     boxes += [
         (box, True)
@@ -595,6 +650,8 @@ def decode_frame(image: np.ndarray, *, source: str = "image") -> list[Scan]:
     h, w = grey.shape
     if max(h, w) <= SMALL_IMAGE and source != "camera":
         reads = _cascade(grey)
+        if not reads and max(h, w) <= HARD_IMAGE:
+            reads = _voted(grey)
     else:
         reads = _camera(grey, CAMERA_BUDGET_MS)
     return [_to_scan(read, source) for read in _unique(reads, camera=source == "camera")]
