@@ -335,3 +335,27 @@ def warehouse_frames(count: int, seed: int = 1, size: tuple[int, int] = (1280, 7
     """``count`` frames, deterministic for a given ``seed``, cycling through every condition."""
     for i in range(count):
         yield warehouse_frame(seed * 100_003 + i, size, CONDITIONS[i % len(CONDITIONS)])
+
+
+def label_frame(code: Code, seed: int = 1, *, module_px: float = 2.5, rotation: float = 0.0,
+                tilt: float = 0.0, centre: tuple[float, float] = (0.5, 0.5), condition: str = "clean",
+                size: tuple[int, int] = (1280, 720)) -> Frame:  # fmt: skip
+    """One frame with one given code, placed as told (``centre`` as fractions of the frame, kept
+    inside it), spoiled by ``condition``: for a test that needs one particular kind of frame."""
+    rng = random.Random(seed)
+    np_rng = np.random.default_rng(seed)
+    w, h = size
+    frame = _background(rng, np_rng, size)
+    label = render_label(code, rng, 4)
+    width = label.shape[1] * module_px / 4
+    corners = _project((label.shape[1], label.shape[0]), width, rotation, tilt, 30.0)
+    lo, hi = corners.min(axis=0), corners.max(axis=0)
+    cx = float(np.clip(centre[0] * w, 2 - lo[0], w - 2 - hi[0]))
+    cy = float(np.clip(centre[1] * h, 2 - lo[1], h - 2 - hi[1]))
+    corners += np.array([cx, cy], np.float32)
+    _place(frame, label, corners)
+    frame, blur_px = _degrade(frame, condition, rng, np_rng)
+    label_corners = tuple((int(x), int(y)) for x, y in corners)
+    placed = Placed(code.text, code.format, module_px, tilt, rotation, 0, label_corners)
+    return Frame(image=frame, texts=(code.text,), labels=(label_corners,), condition=condition, seed=seed,
+                 codes=(placed,), blur_px=blur_px)  # fmt: skip
