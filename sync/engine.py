@@ -1,7 +1,8 @@
 """The sync engine: the one owner of all ERP traffic and of the station's sync state.
 
-It pushes the outbox in dependency order, in batches, and pulls reference data on a schedule and
-on demand. Views never call the ERP: they subscribe with :meth:`SyncEngine.add_listener` and render
+It pushes the outbox in dependency order, in batches, pulls reference data on a schedule and on
+demand, and answers online requests (:meth:`SyncEngine.request`: a question that needs the ERP
+now). Views never call the ERP: they subscribe with :meth:`SyncEngine.add_listener` and render
 :class:`SyncStatus` (the model is Home Assistant's DataUpdateCoordinator: one refresh at a time,
 requests debounced, one log line when the ERP goes away and one when it is back).
 
@@ -25,12 +26,22 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sync import outbox
-from sync.erp.protocol import Connector, ErpAuthFailed, ErpConflict, ErpError, ErpRejected, ErpUnavailable
+from sync.erp.protocol import (
+    Connector,
+    ErpAuthFailed,
+    ErpConflict,
+    ErpError,
+    ErpMethodRefused,
+    ErpRejected,
+    ErpUnavailable,
+    Offline,
+    Refused,
+)
 from sync.operations import ApplyResult, Operation, utc_now
 from sync.store import Store
 
 if TYPE_CHECKING:
-    from app.config import Settings
+    from sync.erp.address import ErpAddress
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +147,9 @@ class SyncEngine:
         self._pull_due = 0.0
         self._pull_requested = False  # set by request_sync, taken by the next cycle
         self._recovered = False
+        # Online requests use a connector of their own, so a question does not wait for a push.
+        self._request_lock = threading.Lock()
+        self._request_connector: Connector | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -160,6 +174,12 @@ class SyncEngine:
                     self._connector.close()
                 finally:
                     self._connector = None
+        with self._request_lock:
+            if self._request_connector is not None:
+                try:
+                    self._request_connector.close()
+                finally:
+                    self._request_connector = None
 
     def request_sync(self) -> None:
         """Ask for a push and pull soon (debounced, non-blocking). The UI calls it after each save."""
@@ -177,6 +197,28 @@ class SyncEngine:
                     self._listeners.remove(callback)
 
         return unsubscribe
+
+    # --- online requests ---------------------------------------------------------------------------
+    def request(self, method: str, *args: Any, timeout: float = 10.0) -> Any | Offline | Refused:
+        """Ask the ERP something now: call the station-facing module method ``method`` (e.g.
+        ``returns.station.clock.now``) with ``args`` and return its answer, or :class:`Offline` when
+        the ERP cannot be reached within ``timeout`` seconds or refuses the station's login, or
+        :class:`Refused` with the ERP's words when it refuses the request. Blocking: call it off
+        the UI loop. Never raises for an ERP fault; ValueError for a method that is not the
+        module's (a bug). One request at a time; pushes and pulls go on beside it."""
+        with self._request_lock:
+            try:
+                if self._request_connector is None:
+                    self._request_connector = self._factory()
+                return self._request_connector.request(method, *args, timeout=timeout)
+            except ErpMethodRefused as exc:
+                return Refused(str(exc))
+            except ErpAuthFailed as exc:
+                return Offline(str(exc), auth_failed=True)
+            except ErpUnavailable as exc:
+                return Offline(str(exc))
+            except (ErpRejected, ErpConflict) as exc:
+                return Refused(str(exc))
 
     # --- status ------------------------------------------------------------------------------------
     def status(self) -> SyncStatus:
@@ -454,11 +496,11 @@ class SyncEngine:
                 log.exception("sync: a status listener raised; the others still get the status")
 
 
-def connector_for(settings: Settings) -> Connector:
-    """The connector for the station's configured ERP (Tryton over JSON-RPC)."""
+def connector_for(erp: ErpAddress) -> Connector:
+    """The connector for the ERP at ``erp`` (Tryton over JSON-RPC)."""
     from sync.erp.tryton.connector import TrytonConnector
 
-    return TrytonConnector(settings.erp)
+    return TrytonConnector(erp)
 
 
 def _parse(value: str) -> datetime:

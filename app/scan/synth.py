@@ -30,9 +30,9 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from biip.checksums import gs1_standard_check_digit
 
 from app.scan.gs1 import GS
-from app.scan.gtin import check_digit
 
 CONDITIONS = ("clean", "motion blur", "defocus", "tilt", "glare", "low light", "small at edge")
 _BOX_PRINT = ("FRAGILE", "THIS SIDE UP", "KEEP DRY", "12/24", "MADE IN EU", "|||| ||| ||")
@@ -78,7 +78,7 @@ def _digits(rng: random.Random, n: int) -> str:
 
 
 def _with_check(payload: str) -> str:
-    return payload + str(check_digit(payload))
+    return payload + str(gs1_standard_check_digit(payload))
 
 
 _KINDS = ["EAN13", "EAN13", "UPCA", "EAN8", "UPCE", "GS1-128", "GS1-DataMatrix", "QRCode", "ITF14",

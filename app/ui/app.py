@@ -12,10 +12,11 @@ from typing import Any
 
 import flet as ft
 
+from app.runtime import Station
+from app.ui.camera_scan import use_device_feedback
 from app.ui.model import StationModel
 from app.ui.screens.home import Home
 from app.ui.screens.signin import SignIn
-from app.ui.station import Station
 
 STATUS_POLL_S = 1.0  # the strip re-reads status this often even if the engine says nothing
 
@@ -75,6 +76,7 @@ def StationApp(station: Station) -> ft.Control:
             pass
 
     ft.use_effect(beep, [serial])
+    use_device_feedback(model)  # vibration on a refusal, screen kept awake during a job
     screens = _screens()
     screen = model.screen if model.person or model.screen == "settings" else "signin"
     return ft.SafeArea(expand=True, content=screens[screen](model, key=screen))

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import flet as ft
 
-from app.ui.station import Station, StripStatus
+from app.runtime import Station, StripStatus
 
 Screen = Literal["signin", "home", "receive", "inspect", "pack", "supervise", "settings"]
 FeedbackKind = Literal["good", "warning", "refused", "info"]
@@ -47,6 +47,7 @@ class StationModel:
     feedback: Feedback | None = None
     status: StripStatus | None = None
     session: Any = None  # the workflows' session for the signed-in person
+    camera: bool = False  # the device's camera scans in this tab (it stays on from screen to screen)
     _serial: int = field(default=0, repr=False)
 
     def say(self, kind: FeedbackKind, message: str) -> None:

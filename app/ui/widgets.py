@@ -9,9 +9,9 @@ from typing import Any
 
 import flet as ft
 
+from app.runtime import StripStatus
 from app.ui import theme
 from app.ui.model import SCREEN_TITLES, Feedback, StationModel
-from app.ui.station import StripStatus
 
 FEEDBACK_STYLE = {
     "good": (theme.GOOD, theme.GOOD_BG, ft.Icons.CHECK_CIRCLE),
@@ -222,8 +222,11 @@ def Frame(
     scan_hint: str | None = None,
     keep_focus: bool = True,
     title: str | None = None,
+    on_photo: Callable[[bytes], Any] | None = None,
 ) -> ft.Control:
-    """A screen: top bar (title, who, home, sign out), status strip, scan field, banner, body."""
+    """A screen: top bar (title, who, home, sign out), status strip, scan field, banner, body.
+    With ``on_scan``, the device's camera can scan too (app/ui/camera_scan.py); with ``on_photo``,
+    it also takes photos."""
     person = model.person
     actions: list[ft.Control] = []
     if person and model.screen != "home":
@@ -251,9 +254,15 @@ def Frame(
     )
     top: list[ft.Control] = [header]
     stable_scan = use_latest(on_scan or (lambda text: None))
+    stable_photo = use_latest(on_photo or (lambda data: None))
     if on_scan is not None:
+        from app.ui.camera_scan import CameraScan, DeskCamera
+
         top.append(ScanField(stable_scan, label=scan_label, keep_focus=keep_focus, hint=scan_hint,
                              tab_submits=model.station.scanner_suffix == "tab"))
+        top.append(CameraScan(model, stable_scan, stable_photo if on_photo else None))
+        if model.station.camera_source is not None and model.person:
+            top.append(DeskCamera(model.station, stable_scan))
     top.append(FeedbackBanner(model.feedback))
     return ft.Column(
         expand=True,

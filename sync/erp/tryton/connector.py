@@ -8,12 +8,13 @@ from typing import Any
 
 import httpx
 
-from app.config import ErpAddress
+from sync.erp.address import ErpAddress
 from sync.erp.protocol import ErpConflict, ErpError, ErpRejected, ErpUnavailable, PhotoReader, PullResult
 from sync.erp.tryton.rpc import TrytonRPC
 from sync.operations import ApplyResult, Operation
 
 MODEL = "model.returns.station.operation"
+STATION_METHODS = "returns.station."  # requests may call the station module's models only
 MAX_BATCH_BYTES = (
     8 * 1024 * 1024
 )  # photos travel base64 in the batch: keep each call well under Tryton's limit
@@ -106,6 +107,13 @@ class TrytonConnector:
                 results[reply["id"]] = ErpRejected(reply.get("message") or "the ERP refused the operation")
             else:  # skipped: a dependency in the batch did not apply
                 results[reply["id"]] = None
+
+    def request(self, method: str, *args: Any, timeout: float | None = None) -> Any:
+        """Call the module's RPC method ``method`` (``returns.station.<model>.<method>``) with
+        ``args``: its JSON answer. Raises ErpError; ValueError when ``method`` is not the module's."""
+        if not method.startswith(STATION_METHODS) or method.count(".") < 3:
+            raise ValueError(f"not a station-facing ERP method: {method!r}")
+        return self.rpc.call(f"model.{method}", *args, {}, timeout=timeout)
 
     def close(self) -> None:
         self.rpc.close()
