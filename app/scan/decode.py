@@ -445,6 +445,7 @@ def _voted(grey: np.ndarray) -> list[_Read]:
 # A camera frame stops trying regions once it has used this much CPU: the next frame comes in
 # a fraction of a second and may be sharper; the 95th percentile stays under 40 ms.
 CAMERA_BUDGET_MS = 28.0
+MIN_REGION_FRAME = 32
 ANGLE_SIZE = 640  # thin bars vanish on a smaller copy, leaving the label's outline and print
 MIN_COHERENCE = 0.2  # below this a region's edges have no one direction: a 2D code, or print
 
@@ -559,6 +560,8 @@ def _camera(grey: np.ndarray, budget_ms: float) -> list[_Read]:
     the frame's CPU budget lasts."""
     deadline = time.thread_time() + budget_ms / 1000
     reads = _zxing(grey, try_invert=False, try_rotate=False, try_downscale=False)
+    if min(grey.shape) < MIN_REGION_FRAME:
+        return reads  # a sliver: no label-sized box to look for (and no half-size copy to make)
     half = cv2.resize(grey, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     labels = candidate_regions(grey, half=half)
     boxes = [(box, False) for box in labels]

@@ -106,7 +106,7 @@ def random_code(rng: random.Random) -> Code:
         body = _digits(rng, 5) + rng.choice("012")
         m, last = body[:2], body[5]
         upca = "0" + m + last + "0000" + body[2:5]
-        upca += str(check_digit(upca))
+        upca += str(gs1_standard_check_digit(upca))
         return Code("UPCE", "0" + body + upca[-1], "0" + upca)
     if kind in ("GS1-128", "GS1-DataMatrix"):
         serial = f"S{_digits(rng, 6)}"
