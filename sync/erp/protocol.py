@@ -25,6 +25,12 @@ class ErpUnavailable(ErpError):
     """Transient: try again later."""
 
 
+class ErpFault(ErpUnavailable):
+    """The ERP was reached and answered, but failed on the request (a server-side error that is
+    not a refusal). Retried like an outage, except that the engine isolates the operation at fault
+    and counts it toward its cap (an unreachable ERP never counts)."""
+
+
 class ErpRejected(ErpError):
     """Permanent: the ERP refused the operation."""
 

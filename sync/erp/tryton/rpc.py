@@ -11,7 +11,14 @@ from typing import Any
 import httpx
 
 from sync.erp.address import ErpAddress
-from sync.erp.protocol import ErpAuthFailed, ErpConflict, ErpMethodRefused, ErpRejected, ErpUnavailable
+from sync.erp.protocol import (
+    ErpAuthFailed,
+    ErpConflict,
+    ErpFault,
+    ErpMethodRefused,
+    ErpRejected,
+    ErpUnavailable,
+)
 
 TRANSIENT_STATUS = {408, 423, 425, 429, 500, 502, 503, 504}
 
@@ -132,6 +139,8 @@ class TrytonRPC:
 
 
 _ACCESS_DENIED = "You are not allowed to"  # the connector logs in with language "en"
+# A server error that says the database was busy is an outage (retried), not a fault of the batch.
+_BUSY = ("locked", "could not serialize", "deadlock", "timeout", "too many connections")
 
 
 class _SessionExpired(Exception):
@@ -162,7 +171,9 @@ def _error(error: Any) -> Exception:
         if name == "LoginException":
             return ErpAuthFailed("the ERP asks for another login step; use a user with a password only")
         first_line = str(name).splitlines()[0] if name else "unknown error"
-        return ErpUnavailable(f"the ERP failed: {first_line[:200]}")
+        if any(word in first_line.lower() for word in _BUSY):
+            return ErpUnavailable(f"the ERP is busy: {first_line[:200]}")
+        return ErpFault(f"the ERP failed: {first_line[:200]}")
     return ErpUnavailable(f"the ERP failed: {str(error)[:200]}")
 
 
