@@ -80,6 +80,10 @@ Where things are in this module:
     sale_search.py ``returns.station.sale_search.find``: sales for an unannounced return (masked)
     packing.py     the pack algorithm (confirm_pack, and decide_approval for a held short pack)
     approval.py    ``returns.station.approval``, a Workflow whose transitions are data
+    access.py, access.xml  who may call what: the groups "Returns Station" (stations' ERP users:
+                   the station-facing RPC methods only) and "Returns Supervisor"
+    trust.py       what the ERP checks on every operation whatever its payload says (the badge
+                   and its role; the payload fingerprint kept on the marker)
     person.py, product.py, stock.py, quality.py: fields this module adds to Tryton's models
 
 Registration: every class is registered by :func:`register` below.
@@ -88,6 +92,7 @@ Registration: every class is registered by :func:`register` below.
 from trytond.pool import Pool
 
 from . import (
+    access,
     alerts,
     approval,
     clock,
@@ -127,6 +132,12 @@ def register() -> None:
         alerts.Alert,
         station_status.StationStatus,
         sale_search.SaleSearch,
+        module="returns_station",
+        type_="model",
+    )
+    Pool.register(
+        # Rules on users and groups know the current user (a station user sees only itself).
+        access.Rule,
         module="returns_station",
         type_="model",
     )

@@ -16,6 +16,8 @@ from trytond.pool import Pool
 from trytond.rpc import RPC
 from trytond.transaction import Transaction
 
+from .access import check_station_caller
+
 LIMIT = 20
 MIN_NAME = 3  # a name search needs this many characters (fewer would list half the customers)
 
@@ -67,12 +69,13 @@ class SaleSearch(Model):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.__rpc__.update({"find": RPC(readonly=True)})
+        cls.__rpc__.update({"find": RPC(readonly=True, check_access=False)})
 
     @classmethod
     def find(cls, query):
-        # This method is the gate (the station's group may call it): it reads sales, parties and
-        # moves on the station's behalf and answers only the masked summary.
+        # A station-facing method (access.py): it checks its caller, then reads sales, parties and
+        # moves as the module and answers only the masked summary.
+        check_station_caller("sale_search.find")
         with Transaction().set_context(_check_access=False):
             return cls._search(query)
 
