@@ -32,9 +32,8 @@ from trytond.model.modelview import ButtonActionException
 from trytond.rpc import RPC
 from trytond.transaction import Transaction, TransactionError
 
-from . import lookups
+from . import lookups, trust
 from . import pull as reference
-from . import trust
 from .access import check_station_caller
 from .exceptions import StationConflict
 from .handlers import handler_for
