@@ -84,6 +84,12 @@ class Operation(ModelSQL, ModelView):
         """Apply each ``{"operation": {...}, "photo": base64 | None}`` once; one result per item."""
         transaction = Transaction()
         cursor = transaction.connection.cursor()
+        # SQLite (the embedded ERP) opens a transaction only before a write: a SAVEPOINT outside one
+        # starts a transaction of its own that its RELEASE commits, so each effect would commit
+        # without its marker (found by bench/day.py). Open the call's transaction first: effects and
+        # markers commit together or not at all. PostgreSQL is always in a transaction here.
+        if getattr(transaction.connection, "in_transaction", True) is False:
+            cursor.execute("BEGIN IMMEDIATE")
         ids = [item["operation"]["id"] for item in operations]
         markers = {m.operation_id: m for m in cls.search([("operation_id", "in", ids)])} if ids else {}
         results = []
@@ -327,6 +333,17 @@ class Operation(ModelSQL, ModelView):
             Move.cancel(to_cancel)
         Return.receive([shipment])
         shipment = Return(shipment.id)
+        # Tryton makes an inventory move for every incoming move with a quantity, cancelled ones
+        # too: a unit that never came would wait forever to be put away, and the return would
+        # never be done (found by bench/day.py: a missing, wrong item, lot or serial line).
+        never_came = [
+            m
+            for m in shipment.inventory_moves
+            if m.state == "draft" and m.origin and getattr(m.origin, "state", None) == "cancelled"
+        ]
+        if never_came:
+            Move.cancel(never_came)
+            shipment = Return(shipment.id)
         return {"return_id": shipment.id, "state": shipment.state, "extra_moves": [m.id for m in extras]}
 
     # --- upload_photo -----------------------------------------------------------------------------
