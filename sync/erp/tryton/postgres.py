@@ -11,8 +11,8 @@ What :class:`PostgresErp` does, in order (``station erp serve --postgresql`` and
    Tryton process then LISTENs on PostgreSQL's ``ir_cache`` channel and drops a cache entry the
    moment another process NOTIFYs a change (the default, 300, re-reads a table every 5 minutes, so
    a second server could answer from a stale cache for that long);
-3. the database ``returns`` with every module and the demo data (built once as ``returns_template``;
-   a fresh ``returns`` is a copy of it, made in a second);
+3. the database ``returns`` with every module and the demo data (built once per module version
+   and day as a template; a fresh ``returns`` is a copy of it, made in a second);
 4. ``servers`` gunicorn processes (``trytond.application:app``), each with ``workers`` workers, on
    consecutive ports from ``port``.
 
@@ -37,7 +37,15 @@ from pathlib import Path
 from app.config import DEFAULT_DATABASE, ErpAddress
 from sync.erp.tryton.server import ADMIN_LOGIN, MODULES, ErpSetupError, rpc
 
-TEMPLATE = DEFAULT_DATABASE + "_template"
+
+def template_name() -> str:
+    """The demo template's database name: rebuilt when the module's code or the day changes (the
+    demo's expiry dates are relative to the day it was built)."""
+    import datetime as dt
+
+    from sync.erp.tryton.server import module_fingerprint
+
+    return f"{DEFAULT_DATABASE}_t{module_fingerprint():07x}_{dt.date.today():%Y%m%d}"
 
 
 def postgres_bin() -> Path:
@@ -163,6 +171,10 @@ class PostgresCluster:
         with self.connect("postgres") as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+
+    def drop_database(self, name: str) -> None:
+        with self.connect("postgres") as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def stop(self, timeout: float = 30) -> None:
         process, self._process = self._process, None
@@ -290,17 +302,21 @@ class PostgresErp:
         self.cluster.start()
         write_trytond_conf(self.config, self.cluster.uri)
         existing = self.cluster.databases()
-        if TEMPLATE not in existing:
+        template = template_name()
+        if template not in existing:
+            for old in existing:
+                if old.startswith(f"{DEFAULT_DATABASE}_t"):
+                    self.cluster.drop_database(old)
             self.progress("Building the demo database on PostgreSQL (first start only; a few minutes)")
             result = subprocess.run(
-                [sys.executable, "-m", "sync.erp.tryton.postgres", "build", str(self.config), TEMPLATE],
+                [sys.executable, "-m", "sync.erp.tryton.postgres", "build", str(self.config), template],
                 env={**os.environ, "STATION_ERP_PASSWORD": self._password},
                 cwd=Path(__file__).resolve().parents[3],
             )
             if result.returncode != 0:
                 raise ErpSetupError("building the demo database on PostgreSQL failed (see above)")
         if fresh or DEFAULT_DATABASE not in existing:
-            self.cluster.copy_database(TEMPLATE, DEFAULT_DATABASE)
+            self.cluster.copy_database(template, DEFAULT_DATABASE)
 
     def serve(self, timeout: float = 180) -> None:
         """Start the Tryton servers and return once each answers."""
