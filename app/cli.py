@@ -9,7 +9,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from app.config import ConfigError, Settings, load_settings
+from app.config import Settings, load_settings
+from sync.erp.address import ConfigError
 
 # Each module under app/commands exposes ``register(subparsers)``; handlers import heavy
 # dependencies (Flet, OpenCV, Tryton) only when they run, so ``station --help`` stays instant.

@@ -30,7 +30,7 @@ from sync.operations import ApplyResult, Operation, utc_now
 from sync.store import Store
 
 if TYPE_CHECKING:
-    from app.config import Settings
+    from sync.erp.address import ErpAddress
 
 log = logging.getLogger(__name__)
 
@@ -454,11 +454,11 @@ class SyncEngine:
                 log.exception("sync: a status listener raised; the others still get the status")
 
 
-def connector_for(settings: Settings) -> Connector:
-    """The connector for the station's configured ERP (Tryton over JSON-RPC)."""
+def connector_for(erp: ErpAddress) -> Connector:
+    """The connector for the ERP at ``erp`` (Tryton over JSON-RPC)."""
     from sync.erp.tryton.connector import TrytonConnector
 
-    return TrytonConnector(settings.erp)
+    return TrytonConnector(erp)
 
 
 def _parse(value: str) -> datetime:

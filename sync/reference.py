@@ -77,6 +77,7 @@ class Shipment(TypedDict):
     id: int  # stock.shipment.out id
     number: str
     order: str | None  # the sale number printed on the pick list
+    reference: NotRequired[str | None]  # the customer's order reference (e.g. "WEB-1106"), also printed
     customer: str
     state: Literal["waiting", "assigned", "picked", "packed", "shipped", "done", "cancelled"]
     lines: list[ShipmentLine]
@@ -95,7 +96,7 @@ class Person(TypedDict):
     badge: str  # what the badge's barcode holds, e.g. "U-RECV-1"
     name: str
     roles: list[Role]
-    pin_hash: str  # app.workflows.pins format; the PIN itself is never stored
+    pin_hash: str  # sync.common.pins format; the PIN itself is never stored
     active: bool
     write_date: str
 

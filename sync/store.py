@@ -304,12 +304,13 @@ class Store:
         return self._data("SELECT data FROM returns WHERE state = ? ORDER BY id", (state,))
 
     def find_shipment(self, text: str) -> Shipment | None:
-        """The outgoing shipment whose number or order number is ``text``."""
+        """The outgoing shipment whose number, order number or customer's reference is ``text``."""
         value = text.strip()
         if not value:
             return None
         rows = self._data(
             "SELECT data FROM shipments WHERE number = ?1 COLLATE NOCASE OR order_number = ?1 COLLATE NOCASE"
+            " OR json_extract(data, '$.reference') = ?1 COLLATE NOCASE"
             " ORDER BY state IN ('assigned', 'waiting', 'picked') DESC, id DESC LIMIT 1",
             (value,),
         )

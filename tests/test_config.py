@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from app.config import ConfigError, ErpAddress, load_settings
+from app.config import load_settings
+from sync.erp.address import ConfigError, ErpAddress
 
 
 def test_erp_url_is_parsed_into_its_parts():

@@ -5,8 +5,8 @@ import typing
 
 import pytest
 
-from app.config import ErpAddress
 from sync import reference
+from sync.erp.address import ErpAddress
 from sync.erp.protocol import ErpAuthFailed, ErpConflict, ErpRejected
 from sync.erp.tryton.connector import TrytonConnector
 from sync.operations import new_operation

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from app.config import ErpAddress
 from sync.engine import SyncEngine
+from sync.erp.address import ErpAddress
 from sync.erp.tryton.connector import TrytonConnector
 from sync.operations import new_operation
 

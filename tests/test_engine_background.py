@@ -67,7 +67,7 @@ def test_operations_go_in_dependency_order_whatever_the_queue_order(seeded_store
 
 
 def test_refused_login_stops_sending_and_says_why_without_the_password(seeded_store, erp):
-    from app.config import ErpAddress
+    from sync.erp.address import ErpAddress
 
     wrong = ErpAddress(
         host=erp.address.host,

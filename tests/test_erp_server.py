@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import ErpAddress
+from sync.erp.address import ErpAddress
 from sync.erp.tryton.server import (
     DATABASE,
     STATION,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.workflows.rules import DEFAULT_RULES_PATH, Facts, RuleBook, RulesError, load_rules, parse_rules
+from sync.common.rules import DEFAULT_RULES_PATH, Facts, RuleBook, RulesError, load_rules, parse_rules
 
 DEFAULT = load_rules(DEFAULT_RULES_PATH)
 GOOD_ELECTRONICS = {

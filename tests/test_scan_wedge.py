@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.scan import BurstDetector, parse_typed, to_gtin14
+from app.scan import BurstDetector, parse_typed
 from app.scan.gs1 import GS1Error, parse_gs1
+from sync.common.gtin import to_gtin14
 
 GS = "\x1d"
 
@@ -246,3 +247,15 @@ def test_parse_typed_never_raises_and_a_gtin_is_always_valid(text, replacement):
     scan = parse_typed(text, gs_replacement=replacement)
     assert scan.gtin is None or (len(scan.gtin) == 14 and to_gtin14(scan.gtin) == scan.gtin)
     assert scan.text == scan.text.strip("\r\n\t")  # no Enter or Tab left at either end
+
+
+def test_gs1_with_eci_identifiers_are_read_as_gs1():
+    for prefix, symbology in (("]d5", "DataMatrix"), ("]Q5", "QRCode")):
+        scan = parse_typed(prefix + "0104006381333931\x1d10ABC")
+        assert (scan.symbology, scan.gtin, scan.lot) == (symbology, "04006381333931", "ABC")
+
+
+def test_an_identifier_biip_does_not_know_is_dropped_and_the_code_kept():
+    for typed in ("]W1ABC-123", "]YxABC-123"):
+        scan = parse_typed(typed)
+        assert (scan.symbology, scan.text, scan.problem) == ("unknown", "ABC-123", None)

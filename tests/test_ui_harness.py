@@ -3,8 +3,8 @@
 import pytest
 
 from app.config import load_settings
+from app.runtime import Station
 from app.ui.app import station_main
-from app.ui.station import Station
 from app.ui.web import WebServer, web_app
 from tests.fixtures.browser import DESKTOP, HANDHELD
 

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.workflows.pins import hash_pin
 from app.workflows.results import Accepted, Refusal
 from app.workflows.station import StationSession
+from sync.common.pins import hash_pin
 from sync.store import Store
 from tests.workflows_world import WRITE_DATE, World, seed_world
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from app.workflows.pins import hash_pin
+from sync.common.pins import hash_pin
 from sync.store import Store
 
 WRITE_DATE = "2026-11-01T00:00:00.000Z"

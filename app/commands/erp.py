@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 from app.cli import CommandError
-from app.config import DEFAULT_ERP_PORT, load_settings
+from app.config import load_settings
+from sync.erp.address import DEFAULT_ERP_PORT
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -126,12 +127,22 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def station_labels() -> list:
+    """The station's own sections of the label sheet (after the demo's): the scanner check-up."""
+    from app.scan.checkup import CHECKUP_LABEL
+    from sync.erp.tryton.labels import Label
+
+    checkup = Label(CHECKUP_LABEL, "Code128GS1", "Scanner check-up",
+                    "Settings > Scanner check-up, or: station scan --check")
+    return [("Scanner check-up: what does your scanner send?", [checkup], 1)]
+
+
 def _labels(args: argparse.Namespace) -> int:
     from sync.erp.tryton.labels import write_label_sheet
 
     out = Path(args.out).expanduser()
     try:
-        pages = write_label_sheet(out)
+        pages = write_label_sheet(out, extra=station_labels())
     except OSError as exc:
         raise CommandError(f"cannot write {out} ({exc.strerror or exc}): choose another --out") from None
     _say(f"Wrote {pages} pages of demo labels to {out}")

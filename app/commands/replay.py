@@ -55,7 +55,7 @@ def _pull(store: Any, settings: Settings) -> str | None:
     """Pull reference data through the sync engine; the error in an admin's words, or None."""
     from sync.engine import SyncEngine, connector_for
 
-    engine = SyncEngine(store, lambda: connector_for(settings), station=settings.station_id)
+    engine = SyncEngine(store, lambda: connector_for(settings.erp), station=settings.station_id)
     report = engine.sync_once(push=False)
     if report.errors:
         return "; ".join(report.errors)
@@ -154,7 +154,7 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _rules_check(args: argparse.Namespace) -> int:
-    from app.workflows.rules import RulesError, load_rules
+    from sync.common.rules import RulesError, load_rules
 
     try:
         rules = load_rules(args.file)

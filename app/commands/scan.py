@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from app.cli import CommandError
+from app.cli import CommandError, station_settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,6 +33,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="read lines typed by a keyboard-wedge scanner (or a person) on stdin, e.g. to check "
         "a scanner's AIM prefix and GS setting",
     )
+    source.add_argument(
+        "--check",
+        action="store_true",
+        help="scanner check-up: scan the 'Scanner check-up' label (station erp labels) and see what "
+        "the scanner sends, key by key, and what to change on it",
+    )
     scan.add_argument("images", nargs="*", metavar="IMAGE", help="photos to read (PNG, JPEG, WebP, ...)")
     scan.add_argument(
         "--seconds",
@@ -46,6 +53,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="TEXT",
         help="with --typed: the printable text your scanner sends for the GS1 separator, e.g. '|'",
     )
+    scan.add_argument(
+        "--save",
+        action="store_true",
+        help="with --check: save the GS stand-in the scanner sends as this station's GS replacement",
+    )
+    scan.add_argument("--data-dir", help="with --check: the station's data (env STATION_DATA_DIR)")
     scan.set_defaults(handler=_scan)
 
 
@@ -54,8 +67,12 @@ def _emit(record: dict[str, Any]) -> None:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    if args.images and (args.camera is not None or args.video or args.typed):
-        raise CommandError("give photos, or one of --camera / --video / --typed, not both")
+    if args.images and (args.camera is not None or args.video or args.typed or args.check):
+        raise CommandError("give photos, or one of --camera / --video / --typed / --check, not both")
+    if args.save and not args.check:
+        raise CommandError("--save goes with --check")
+    if args.check:
+        return _check(args)
     if args.typed:
         return _typed(args)
     if args.camera is not None:
@@ -158,3 +175,63 @@ def _typed(args: argparse.Namespace) -> int:
         if not scan.is_empty:
             _emit(scan.as_dict())
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    """The scanner check-up at a terminal: every key with its exact time, then the findings. Exit 0
+    when the scanner is set up right, 1 when something should change."""
+    from app.scan.checkup import check_scanner
+    from app.ui.saved_settings import load_saved, update_saved
+
+    settings = station_settings(args)
+    saved = load_saved(settings.data_dir)
+    if sys.stdin.isatty():
+        print("station: scan the 'Scanner check-up' label now (waiting 60 s)", file=sys.stderr)
+        text, times = _read_keys(sys.stdin.fileno(), first_wait=60.0, quiet=0.8)
+    else:  # piped: the text is there, the timing is not
+        text, times = sys.stdin.read(), None
+    report = check_scanner(
+        text, key_times=times, gs_replacement=saved.gs_replacement, station_suffix=saved.scanner_suffix
+    )
+    if times is not None:
+        print("Keys: " + " ".join(f"{k.char}" + (f"+{k.gap_ms:g}ms" if k.gap_ms is not None else "")
+                                  for k in report.keys))
+    for line in report.lines():
+        print(line)
+    if args.save:
+        if report.gs_replacement is None:
+            raise CommandError("nothing to save: the check-up saw no GS stand-in")
+        update_saved(settings.data_dir, gs_replacement=report.gs_replacement)
+        print(f"Saved {report.gs_replacement!r} as this station's GS replacement")
+        return 0 if all(f.fine or f.topic == "gs" for f in report.findings) else 1
+    return 0 if report.all_fine else 1
+
+
+def _read_keys(fd: int, *, first_wait: float, quiet: float) -> tuple[str, list[float]]:
+    """Read a terminal key by key (no echo, no line editing, CR kept as CR) until ``quiet``
+    seconds pass after the last key; each key with its ``time.monotonic()``."""
+    import select
+    import termios
+
+    old = termios.tcgetattr(fd)
+    new = termios.tcgetattr(fd)
+    new[0] &= ~(termios.ICRNL | termios.INLCR | termios.IGNCR | termios.IXON)
+    new[3] &= ~(termios.ICANON | termios.ECHO | termios.IEXTEN)
+    new[6][termios.VMIN], new[6][termios.VTIME] = 1, 0
+    chars: list[str] = []
+    times: list[float] = []
+    try:
+        termios.tcsetattr(fd, termios.TCSANOW, new)
+        wait = first_wait
+        while select.select([fd], [], [], wait)[0]:
+            data = os.read(fd, 1024)
+            if not data:
+                break
+            now = time.monotonic()
+            for char in data.decode("utf-8", errors="replace"):
+                chars.append(char)
+                times.append(now)
+            wait = quiet
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, old)
+    return "".join(chars), times

@@ -68,7 +68,10 @@ def _sync(args: argparse.Namespace) -> int:
     settings = station_settings(args)
     store = _open_store(settings)
     engine = SyncEngine(
-        store, lambda: connector_for(settings), pull_interval=args.pull_interval, station=settings.station_id
+        store,
+        lambda: connector_for(settings.erp),
+        pull_interval=args.pull_interval,
+        station=settings.station_id,
     )
     print(f"station {settings.station_id}: syncing with {settings.erp.redacted()}", file=sys.stderr)
     try:

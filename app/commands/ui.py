@@ -51,7 +51,7 @@ def _check_port(port: int, flag: str) -> None:
 
 
 def _open(settings):
-    from app.ui.station import open_station
+    from app.runtime import open_station
     from sync.store import StoreError
 
     try:

@@ -9,13 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from app.scan.gs1 import GS1Data, GS1Error, parse_gs1
-from app.scan.gtin import to_gtin14
 from app.scan.scan import SYMBOLOGIES, Scan, make_scan
 from app.scan.wedge import BurstDetector, parse_typed
 
 __all__ = [
     "SYMBOLOGIES", "BurstDetector", "Camera", "CameraStatus", "GS1Data", "GS1Error", "Scan", "decode_frame",
-    "list_cameras", "make_scan", "parse_gs1", "parse_typed", "to_gtin14",
+    "list_cameras", "make_scan", "parse_gs1", "parse_typed",
 ]  # fmt: skip
 
 

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from app.scan.gs1 import GS1Error, looks_like_gs1, parse_gs1
-from app.scan.gtin import to_gtin14
+from sync.common.gtin import to_gtin14
 
 SYMBOLOGIES = (
     "EAN-13", "EAN-8", "UPC-A", "UPC-E", "Code128", "Code39", "ITF", "DataMatrix", "QRCode",

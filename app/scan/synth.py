@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from biip.checksums import gs1_standard_check_digit
 
 from app.scan.gs1 import GS
-from app.scan.gtin import check_digit
 
 CONDITIONS = ("clean", "perspective", "blur", "glare", "low light", "noise")
 _BOX_PRINT = ("FRAGILE", "THIS SIDE UP", "KEEP DRY", "12/24", "MADE IN EU", "|||| ||| ||")
@@ -45,7 +45,7 @@ def _digits(rng: random.Random, n: int) -> str:
 
 
 def _with_check(payload: str) -> str:
-    return payload + str(check_digit(payload))
+    return payload + str(gs1_standard_check_digit(payload))
 
 
 def random_code(rng: random.Random) -> Code:

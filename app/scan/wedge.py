@@ -15,21 +15,24 @@ import re
 import statistics
 from dataclasses import dataclass, field
 
+from biip import ParseError
+from biip.symbology import GS1Symbology, ISOSymbology, SymbologyIdentifier
+
 from app.scan.gs1 import GS
 from app.scan.scan import Scan, make_scan
 
-# AIM code character -> symbology; the modifier then says GS1 or not (see _gs1_by_modifier).
-_AIM_SYMBOLOGY = {
-    "A": "Code39",
-    "C": "Code128",
-    "E": "EAN-13",
-    "I": "ITF",
-    "d": "DataMatrix",
-    "Q": "QRCode",
-    "e": "DataBar",
+# The station's name for each symbology an AIM identifier announces (biip reads the identifier).
+_SYMBOLOGY_NAMES = {
+    ISOSymbology.CODE_39: "Code39",
+    ISOSymbology.CODE_128: "Code128",
+    ISOSymbology.EAN_UPC: "EAN-13",
+    ISOSymbology.ITF: "ITF",
+    ISOSymbology.DATA_MATRIX: "DataMatrix",
+    ISOSymbology.QR_CODE: "QRCode",
+    ISOSymbology.RSS_EAN_UCC_COMPOSITE: "DataBar",
 }
-# (code character, modifier) pairs that announce GS1 data (FNC1 in first position).
-_GS1_MODIFIERS = {("C", "1"), ("d", "2"), ("d", "5"), ("Q", "3"), ("Q", "5"), ("e", "0"), ("J", "1")}
+# GS1 with ECI (FNC1 first, ISO/IEC 15424), which biip's table of GS1 symbologies leaves out.
+_GS1_WITH_ECI = {"]d5", "]Q5"}
 _AIM = re.compile(r"^\][A-Za-z][0-9A-Za-z]")
 # What scanners put around a code: Enter, Tab, and STX/ETX framing some are configured with.
 _FRAMING = " \r\n\t\x02\x03\x04"
@@ -47,6 +50,23 @@ def _retail(digits: str, modifier: str) -> tuple[str, str]:
     if len(digits) == 8:
         return "UPC-E", digits
     return "EAN-13", digits
+
+
+def _read_aim(text: str) -> tuple[str, bool, str]:
+    """(symbology, whether it announces GS1 data, the text after it) for text that starts with an
+    AIM symbology identifier; an identifier biip does not know gives ``"unknown"``."""
+    try:
+        identifier = SymbologyIdentifier.extract(text)
+    except (ParseError, ValueError):
+        return "unknown", False, text[3:]
+    text = text[len(identifier) :]
+    symbology = _SYMBOLOGY_NAMES.get(identifier.iso_symbology, "unknown")
+    gs1 = identifier.gs1_symbology in GS1Symbology.with_gs1_messages() or identifier.value in _GS1_WITH_ECI
+    if identifier.iso_symbology is ISOSymbology.EAN_UPC:
+        symbology, text = _retail(text, identifier.modifiers)
+    elif identifier.iso_symbology is ISOSymbology.RSS_EAN_UCC_COMPOSITE:
+        symbology = "DataBar" if len(text) == 16 else "DataBarExpanded"
+    return symbology, gs1, text
 
 
 def parse_typed(
@@ -71,13 +91,7 @@ def parse_typed(
     text = text.strip(_FRAMING)
     symbology, gs1 = "unknown", None
     if aim and _AIM.match(text):
-        code, modifier, text = text[1], text[2], text[3:]
-        symbology = _AIM_SYMBOLOGY.get(code, "unknown")
-        gs1 = (code, modifier) in _GS1_MODIFIERS
-        if code == "E":
-            symbology, text = _retail(text, modifier)
-        elif code == "e":
-            symbology = "DataBar" if len(text) == 16 else "DataBarExpanded"
+        symbology, gs1, text = _read_aim(text)
     # A GS in first place is FNC1 in first position: the scanner says GS1 without AIM.
     if text.startswith(GS):
         gs1 = True

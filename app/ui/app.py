@@ -12,10 +12,10 @@ from typing import Any
 
 import flet as ft
 
+from app.runtime import Station
 from app.ui.model import StationModel
 from app.ui.screens.home import Home
 from app.ui.screens.signin import SignIn
-from app.ui.station import Station
 
 STATUS_POLL_S = 1.0  # the strip re-reads status this often even if the engine says nothing
 

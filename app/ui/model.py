@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import flet as ft
 
-from app.ui.station import Station, StripStatus
+from app.runtime import Station, StripStatus
 
 Screen = Literal["signin", "home", "receive", "inspect", "pack", "supervise", "settings"]
 FeedbackKind = Literal["good", "warning", "refused", "info"]

@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from app.config import ErpAddress, Settings
+from app.config import Settings
+from sync.erp.address import ErpAddress
 
 FILE_NAME = "station-settings.json"
 
@@ -20,6 +21,7 @@ class SavedSettings:
     station_id: str | None = None
     scanner_suffix: str = "enter"  # what the scanner sends after a code: "enter" or "tab"
     camera: str | None = None  # camera index or device path, None = none chosen
+    gs_replacement: str | None = None  # the printable stand-in the scanner sends for GS1's GS
 
 
 def load_saved(data_dir: Path) -> SavedSettings:
@@ -43,6 +45,15 @@ def save(data_dir: Path, saved: SavedSettings) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+def update_saved(data_dir: Path, **changes: Any) -> SavedSettings:
+    """Change some saved settings and keep the others; returns what is saved now."""
+    from dataclasses import replace
+
+    saved = replace(load_saved(data_dir), **changes)
+    save(data_dir, saved)
+    return saved
 
 
 def apply_saved(settings: Settings, *, erp_from_env: bool, station_from_env: bool) -> Settings:

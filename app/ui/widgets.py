@@ -9,9 +9,9 @@ from typing import Any
 
 import flet as ft
 
+from app.runtime import StripStatus
 from app.ui import theme
 from app.ui.model import SCREEN_TITLES, Feedback, StationModel
-from app.ui.station import StripStatus
 
 FEEDBACK_STYLE = {
     "good": (theme.GOOD, theme.GOOD_BG, ft.Icons.CHECK_CIRCLE),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Literal, Protocol
 
-from app.workflows.pins import verify_pin
 from app.workflows.results import Refusal
+from sync.common.pins import verify_pin
 from sync.reference import Person
 
 TaskKind = Literal["receive", "inspect", "pack", "supervise"]

@@ -23,13 +23,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.workflows.grading import Answer
 from app.workflows.people import TASK_LABELS, TASK_ROLES, authenticate, tasks_for
 from app.workflows.results import Accepted, Outcome, Refusal
-from app.workflows.rules import RuleBook
 from app.workflows.scanning import read_scan
 from app.workflows.tasks import TASKS, Task
 from app.workflows.views import TaskView
+from sync.common.families import Answer
+from sync.common.rules import RuleBook
 from sync.operations import Operation, new_operation
 from sync.reference import Person
 
@@ -62,12 +62,14 @@ class StationSession:
         rules: RuleBook | None = None,
         clock: Callable[[], datetime] = _utc_now,
         idle_sign_out: timedelta = DEFAULT_IDLE_SIGN_OUT,
+        gs_replacement: str | None = None,
     ) -> None:
         self.store = store
         self.station_id = station_id
         self.rules = rules or RuleBook()
         self.clock = clock
         self.idle_sign_out = idle_sign_out
+        self.gs_replacement = gs_replacement  # the scanner's printable stand-in for GS1's GS
         self._person: Person | None = None
         self._task: Task | None = None
         self._last_action: datetime | None = None
@@ -256,7 +258,7 @@ class StationSession:
     def scan(self, text: str) -> Outcome:
         """What the scanner (or a person at the keyboard) typed, exactly. A badge scanned into a task
         is refused (never recorded as an item): people change at the sign-in screen."""
-        code = read_scan(text)
+        code = read_scan(text, gs_replacement=self.gs_replacement)
         if code.data and not code.gtin and self.store.person(code.data) is not None:
             refusal = self._gate(need_task=True)
             return refusal or self._record(

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from app.workflows.grading import Answer
 from app.workflows.results import Accepted, Refusal
-from app.workflows.rules import Decision
+from sync.common.families import Answer
+from sync.common.rules import Decision
 
 
 @dataclass(frozen=True)

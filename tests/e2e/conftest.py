@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from app.config import load_settings
+from app.runtime import Station, open_station
 from app.ui.app import station_main
-from app.ui.station import Station, open_station
 from app.ui.web import WebServer, web_app
 from tests.e2e import demo_store
 

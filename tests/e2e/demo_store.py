@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.workflows.pins import hash_pin
+from sync.common.pins import hash_pin
 from sync.erp.tryton.demo import DemoPlan, pin_salt, plan
 
 STAMP = "2026-11-01T00:00:00"

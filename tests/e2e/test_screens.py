@@ -314,3 +314,43 @@ def test_scanning_a_label_on_home_opens_that_job(serve_station, open_station):
     page.scan("RMA-000101")
     page.see("Scan each item in the box")
     page.see("Alma Jansen")
+
+
+def test_scanner_checkup_names_each_fix_and_saves_the_gs_stand_in(serve_station, open_station):
+    from app.scan.checkup import GTIN, LOT, SERIAL
+    from app.ui.saved_settings import load_saved
+
+    served = serve_station(fill=False)
+    page = open_station(served.url, DESKTOP)
+    page.press("Settings")
+    label = f"]C101{GTIN}10{LOT}|21{SERIAL}"
+
+    def scan_checkup(text: str, suffix: str | None) -> None:
+        field = page.field("Check-up scan").first
+        field.wait_for(timeout=15_000)
+        field.click()
+        page.page.keyboard.type(text, delay=5)
+        if suffix:
+            page.page.keyboard.press(suffix)
+
+    scan_checkup(label, "Enter")  # a scanner sending '|' for GS
+    page.see("The scanner sends '|' for the GS1 separator. Save '|' as this station's GS replacement.")
+    page.see(re.compile(r"Received: \]C1010950600013435210AZqy-07\|21CHK/1<CR>"))
+    for size in (DESKTOP, HANDHELD):  # the report, scrolled into view at each size
+        page.resize(size)
+        page.page.mouse.move(size["width"] // 2, size["height"] // 2)
+        page.page.mouse.wheel(0, 1200)
+        page.screenshot("settings-checkup")
+    page.resize(DESKTOP)
+    page.press("Use '|' as GS replacement")
+    page.see("Saved: this station reads '|' as the GS1 separator")
+    assert load_saved(served.station.settings.data_dir).gs_replacement == "|"
+    assert served.station.gs_replacement == "|"
+
+    scan_checkup(label.replace("|", ""), None)  # GS lost, and no suffix
+    page.see(re.compile("The GS1 separator between lot and serial is lost"))
+    page.see("Nothing is sent after the code. "
+             "Set the scanner's suffix to Enter (CR), so each scan ends at once.")
+    page.press("Scan the check-up again")
+    scan_checkup(label, "Enter")
+    page.see("The scanner is set up right for this station.")

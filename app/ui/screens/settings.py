@@ -1,5 +1,6 @@
 """Settings: the ERP address and login (with a connection test), this station's id, the scanner's
-suffix and the camera. The password is never shown: an empty password field keeps the saved one."""
+suffix (with a scanner check-up) and the camera. The password is never shown: an empty password
+field keeps the saved one."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import asyncio
 
 import flet as ft
 
-from app.config import ConfigError, ErpAddress
 from app.ui import theme
 from app.ui.model import StationModel
 from app.ui.saved_settings import load_saved
+from app.ui.screens.checkup import ScannerCheckup
 from app.ui.widgets import Frame, big_button, button_row, muted, section
+from sync.erp.address import ConfigError, ErpAddress
 
 
 def _field(label: str, value: str, on_change, *, password: bool = False, hint: str | None = None,
@@ -99,6 +101,7 @@ def Settings(model: StationModel) -> ft.Control:
                 segments=[ft.Segment(value="enter", label="Enter"), ft.Segment(value="tab", label="Tab")],
             ),
         ]),
+        ScannerCheckup(model),
         section("Camera", [
             muted(cameras if isinstance(cameras, str) else f"{len(cameras)} camera(s) found: "
                   + ", ".join(cameras)),

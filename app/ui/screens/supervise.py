@@ -10,9 +10,9 @@ from typing import Any
 
 import flet as ft
 
+from app.runtime import age, ago
 from app.ui import theme
 from app.ui.model import StationModel
-from app.ui.station import age, ago
 from app.ui.widgets import Frame, big_button, bind, button_row, muted, section
 
 OUTBOX_STATES = ("failed", "conflict", "pending", "sending")

@@ -7,14 +7,14 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from app.workflows.grading import Answer
 from app.workflows.receiving import ScannedItem
 from app.workflows.results import Accepted, Outcome, Refusal
-from app.workflows.rules import RuleBook
 from app.workflows.scanning import ScannedCode
 from app.workflows.views import (
     TaskView,
 )
+from sync.common.families import Answer
+from sync.common.rules import RuleBook
 from sync.operations import Operation
 from sync.reference import Person, Product
 

@@ -7,9 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from app.workflows.grading import GRADES, Answer, family
 from app.workflows.results import Accepted, Outcome, Refusal
-from app.workflows.rules import DISPOSITION_LABELS, DISPOSITIONS, Decision, Facts
 from app.workflows.scanning import ScannedCode
 from app.workflows.tasks.base import (
     Desk,
@@ -26,6 +24,9 @@ from app.workflows.views import (
     TaskView,
     UnitView,
 )
+from sync.common.families import Answer, family
+from sync.common.rules import Decision, Facts
+from sync.common.vocabulary import DISPOSITION_LABELS, DISPOSITIONS, GRADES
 from sync.reference import Product, Return
 
 

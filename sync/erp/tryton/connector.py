@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from app.config import ErpAddress
+from sync.erp.address import ErpAddress
 from sync.erp.protocol import ErpConflict, ErpError, ErpRejected, ErpUnavailable, PhotoReader, PullResult
 from sync.erp.tryton.rpc import TrytonRPC
 from sync.operations import ApplyResult, Operation

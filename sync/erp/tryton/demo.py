@@ -39,7 +39,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from app.workflows.pins import hash_pin
+from biip.checksums import gs1_standard_check_digit
+
+from sync.common.pins import hash_pin
 
 SEED = 20260101
 Tracking = Literal["none", "lot", "serial"]
@@ -147,12 +149,6 @@ class DemoPlan:
         return [lot for lot in self.lots if lot.product == code]
 
 
-def check_digit(digits: str) -> str:
-    """The GS1 check digit for ``digits`` (a GTIN without its last digit)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
-    return str((10 - total % 10) % 10)
-
-
 def pin_salt(badge: str, seed: int = SEED) -> bytes:
     """The deterministic salt of a demo person's PIN hash, so the dataset is reproducible."""
     return hashlib.sha256(f"returns-station-demo:{seed}:{badge}".encode()).digest()[:16]
@@ -242,7 +238,14 @@ def plan(seed: int = SEED, today: dt.date | None = None) -> DemoPlan:
         cost = (Decimal(price) * Decimal("0.45")).quantize(Decimal("0.01"))
         demo.products.append(
             ProductSpec(
-                code, name, family, category, body + check_digit(body), Decimal(price), cost, tracking
+                code,
+                name,
+                family,
+                category,
+                body + str(gs1_standard_check_digit(body)),
+                Decimal(price),
+                cost,
+                tracking,
             )
         )
 

@@ -11,6 +11,7 @@ the same drawings to images and decode them. PINs are not printed: see the READM
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +37,7 @@ class Label:
     """One symbol on the sheet and the words printed under it."""
 
     content: str  # what the symbol encodes (GS1 element strings in "(01)…" form)
-    format: str  # "Code128", "EAN13", "UPCA", "DataMatrixGS1"
+    format: str  # "Code128", "Code128GS1", "EAN13", "UPCA", "DataMatrixGS1"
     caption: str
     detail: str = ""
 
@@ -114,6 +115,8 @@ def symbol_matrix(label: Label) -> np.ndarray:
     """The symbol's modules, True = dark: one row for linear symbols, a square grid for DataMatrix."""
     if label.format == "DataMatrixGS1":
         barcode = zxingcpp.create_barcode(label.content, zxingcpp.BarcodeFormat.DataMatrix, gs1=True)
+    elif label.format == "Code128GS1":
+        barcode = zxingcpp.create_barcode(label.content, zxingcpp.BarcodeFormat.Code128, gs1=True)
     else:
         barcode = zxingcpp.create_barcode(label.content, getattr(zxingcpp.BarcodeFormat, label.format))
     image = np.asarray(barcode.to_image(scale=1, add_quiet_zones=False))
@@ -165,8 +168,12 @@ def _draw_symbol(drawing: Drawing, label: Label, x: float, top: float, cell_widt
                 start = None
 
 
-def label_pages(demo: DemoPlan | None = None) -> list[Drawing]:
-    """The sheet as A4 drawings (points), ready for renderPDF or renderPM."""
+Section = tuple[str, list[Label], int]  # (title, labels, columns)
+
+
+def label_pages(demo: DemoPlan | None = None, extra: Sequence[Section] = ()) -> list[Drawing]:
+    """The sheet as A4 drawings (points), ready for renderPDF or renderPM, with the ``extra`` sections
+    (the station's own labels, such as the scanner check-up) after the demo's."""
     pages: list[Drawing] = []
     top = PAGE_H - MARGIN
 
@@ -186,7 +193,7 @@ def label_pages(demo: DemoPlan | None = None) -> list[Drawing]:
         return drawing
 
     page, y = new_page(), top
-    for title, labels, columns in demo_labels(demo):
+    for title, labels, columns in [*demo_labels(demo), *extra]:
         cell_width = (PAGE_W - 2 * MARGIN) / columns
         if y - 9 * mm - CELL_H < MARGIN:
             page, y = new_page(), top
@@ -210,12 +217,12 @@ def label_pages(demo: DemoPlan | None = None) -> list[Drawing]:
     return pages
 
 
-def write_label_sheet(out: Path, demo: DemoPlan | None = None) -> int:
+def write_label_sheet(out: Path, demo: DemoPlan | None = None, extra: Sequence[Section] = ()) -> int:
     """Write the demo label sheet to ``out`` as a PDF; return the number of pages. OSError if unwritable."""
     from reportlab.graphics import renderPDF
     from reportlab.pdfgen.canvas import Canvas
 
-    pages = label_pages(demo)
+    pages = label_pages(demo, extra)
     out = Path(out)
     canvas = Canvas(str(out), pagesize=A4, invariant=True)
     canvas.setTitle("Returns Station demo labels")

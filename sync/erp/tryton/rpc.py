@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from app.config import ErpAddress
+from sync.erp.address import ErpAddress
 from sync.erp.protocol import ErpAuthFailed, ErpConflict, ErpRejected, ErpUnavailable
 
 TRANSIENT_STATUS = {408, 423, 425, 429, 500, 502, 503, 504}

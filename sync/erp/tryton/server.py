@@ -36,7 +36,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from app.config import DEFAULT_DATABASE, ErpAddress
+from sync.erp.address import DEFAULT_DATABASE, ErpAddress
 
 DATABASE = DEFAULT_DATABASE
 _BUILDING = DATABASE + "_building"

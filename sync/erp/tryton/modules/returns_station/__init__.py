@@ -69,26 +69,24 @@ notes below). Tryton then refuses the return's ``do`` button until a ``quality.i
 The demo dataset (sync/erp/tryton/demo.py) is described in demo.py's docstring: the RMAs that
 will not match their box and how, the lot-tracked shipment, the expired and short-dated lots.
 
-Registration: this module's classes, plus the sync engineer's ``operation.CLASSES`` and
-``approval.CLASSES`` (models, wizards or reports), are registered by :func:`register`.
+Where things are in this module:
+
+    operation.py   ``returns.station.operation``: the exactly-once marker and the dispatcher
+                   (RPC ``apply_batch``: one savepoint per operation) and RPC ``pull``
+    handlers/      one module per operation type; ``handlers.HANDLERS`` maps (type, version) to
+                   the handler that applies it (a new type: a new file and one line there)
+    pull.py        the reference pull (``sync.reference`` shapes changed since each cursor)
+    lookups.py     products, lots, returns and locations by the ids and names stations send
+    packing.py     the pack algorithm (confirm_pack, and decide_approval for a held short pack)
+    approval.py    ``returns.station.approval``, a Workflow whose transitions are data
+    person.py, product.py, stock.py, quality.py: fields this module adds to Tryton's models
+
+Registration: every class is registered by :func:`register` below.
 """
 
 from trytond.pool import Pool
-from trytond.report import Report
-from trytond.wizard import Wizard
 
-from . import approval, operation, person, product, stock
-
-
-def _register_by_type(classes: list[type]) -> None:
-    for cls in classes:
-        if issubclass(cls, Wizard):
-            type_ = "wizard"
-        elif issubclass(cls, Report):
-            type_ = "report"
-        else:
-            type_ = "model"
-        Pool.register(cls, module="returns_station", type_=type_)
+from . import approval, operation, person, product, quality, stock
 
 
 def register() -> None:
@@ -100,7 +98,10 @@ def register() -> None:
         stock.Lot,
         stock.ShipmentOut,
         stock.ShipmentOutReturn,
+        stock.Move,
+        quality.Inspection,
+        operation.Operation,
+        approval.Approval,
         module="returns_station",
         type_="model",
     )
-    _register_by_type([*operation.CLASSES, *approval.CLASSES])

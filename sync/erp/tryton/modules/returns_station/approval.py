@@ -1,10 +1,19 @@
 """Approval requests raised at stations and decided by a supervisor (pulled as reference ``approvals``).
 
-Written only by the ``request_approval`` and ``decide_approval`` operations (operation.py); every
+Written only by the ``request_approval`` and ``decide_approval`` operations (handlers/); every
 station pulls them by ``write_date`` so any supervisor can decide a request raised anywhere.
+
+A request is a Tryton ``Workflow``: its states and the moves between them are the data in
+``TRANSITIONS``; ``approve`` / ``refuse`` are the only ways out of ``pending``, and a move the
+table does not hold is refused with both states named (Tryton's own ``Workflow.transition``
+would skip it silently).
 """
 
-from trytond.model import ModelSQL, ModelView, Unique, fields
+from functools import wraps
+
+from trytond.model import ModelSQL, ModelView, Unique, Workflow, fields
+
+from .exceptions import IllegalTransition
 
 STATES = [("pending", "Pending"), ("approved", "Approved"), ("refused", "Refused")]
 KINDS = [
@@ -13,9 +22,33 @@ KINDS = [
     ("override", "Override"),
     ("short_pack", "Short pack"),
 ]
+# (from, to): every move a request may make. Decided requests stay decided.
+TRANSITIONS = frozenset({("pending", "approved"), ("pending", "refused")})
 
 
-class Approval(ModelSQL, ModelView):
+def transition(state):
+    """``Workflow.transition(state)``, except that a record which cannot move to ``state`` is
+    refused (IllegalTransition naming both states) instead of silently left where it was."""
+
+    def decorator(func):
+        moved = Workflow.transition(state)(func)
+
+        @wraps(func)
+        def wrapper(cls, records, *args, **kwargs):
+            for record in records:
+                current = getattr(record, cls._transition_state)
+                if (current, state) not in cls._transitions:
+                    raise IllegalTransition(
+                        f"approval request {record.rec_name} cannot go from {current} to {state}"
+                    )
+            return moved(cls, records, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+class Approval(Workflow, ModelSQL, ModelView):
     "Station Approval Request"
 
     __name__ = "returns.station.approval"
@@ -59,10 +92,21 @@ class Approval(ModelSQL, ModelView):
             ("request_unique", Unique(t, t.request_id), "Each approval request is recorded once."),
         ]
         cls._order = [("write_date", "ASC NULLS FIRST"), ("id", "ASC")]
+        cls._transitions |= TRANSITIONS
 
     @staticmethod
     def default_state():
         return "pending"
+
+    @classmethod
+    @transition("approved")
+    def approve(cls, approvals):
+        pass
+
+    @classmethod
+    @transition("refused")
+    def refuse(cls, approvals):
+        pass
 
     def to_reference(self) -> dict:
         """The ``sync.reference.Approval`` shape of this request."""
@@ -86,6 +130,3 @@ class Approval(ModelSQL, ModelView):
             "note": self.note,
             "write_date": str(changed) if changed else "",
         }
-
-
-CLASSES: list[type] = [Approval]

@@ -1,4 +1,5 @@
-"""Locations that stand for inventory states, and what a customer return carries."""
+"""Locations that stand for inventory states, what a customer return carries, and the station's
+marks on a return's moves."""
 
 from trytond.model import fields
 from trytond.pool import PoolMeta
@@ -45,13 +46,19 @@ class Lot(metaclass=PoolMeta):
 class ShipmentOut(metaclass=PoolMeta):
     __name__ = "stock.shipment.out"
 
-    station_order = fields.Function(fields.Char("Order"), "get_station_order")
+    station_order = fields.Function(fields.Char("Order"), "get_station_sale")
+    station_reference = fields.Function(
+        fields.Char("Customer Reference", help="The customer's order reference (WEB-…), on the pick list."),
+        "get_station_sale",
+    )
 
-    def get_station_order(self, name):
+    def get_station_sale(self, name):
+        """The sale number (``station_order``) or the customer's reference (``station_reference``)
+        of the sale this shipment's outgoing moves come from."""
         for move in self.outgoing_moves:
             origin = move.origin
             if origin is not None and origin.__name__ == "sale.line":
-                return origin.sale.number
+                return origin.sale.number if name == "station_order" else origin.sale.reference
         return None
 
 
@@ -61,3 +68,17 @@ class ShipmentOutReturn(metaclass=PoolMeta):
     return_reason = fields.Selection(RETURN_REASONS, "Return Reason")
     tracking_number = fields.Char("Carrier Tracking Number")
     returned_sale = fields.Many2One("sale.sale", "Returned Sale", ondelete="SET NULL")
+
+
+class Move(metaclass=PoolMeta):
+    __name__ = "stock.move"
+
+    station_disposition = fields.Selection(
+        [(None, ""), ("held", "Held for approval"), ("disposed", "Disposed")],
+        "Station Disposition",
+        readonly=True,
+        help="Set when a station inspected this unit of a return.",
+    )
+    station_inspection = fields.Many2One(
+        "quality.inspection", "Station Inspection", readonly=True, ondelete="SET NULL"
+    )

@@ -127,6 +127,7 @@ class Station:
     engine: Any | None = None  # sync.engine.SyncEngine
     rules: Any | None = None
     scanner_suffix: str = "enter"  # what the scanner sends after a code: "enter" or "tab"
+    gs_replacement: str | None = None  # the scanner's printable stand-in for GS1's GS (check-up)
     idle_sign_out_s: float = 600.0  # a person is signed out after this long without an action
     camera_source: str | None = None  # a device index ("0"), a video file or a stream URL; None: no camera
     _listeners: list[Callable[[], None]] = field(default_factory=list)
@@ -189,7 +190,8 @@ class Station:
         if self.rules is None:
             self.rules = rules_for(self.settings.data_dir)
         idle = timedelta(seconds=self.idle_sign_out_s)
-        session = StationSession(self.store, self.station_id, rules=self.rules, idle_sign_out=idle)
+        session = StationSession(self.store, self.station_id, rules=self.rules, idle_sign_out=idle,
+                                 gs_replacement=self.gs_replacement)
         return SerialSession(session)
 
     # --- settings -----------------------------------------------------------------------------
@@ -201,7 +203,7 @@ class Station:
         from sync.erp.protocol import ErpAuthFailed, ErpError
 
         try:
-            description = connector_for(self.settings.with_erp(erp)).check()
+            description = connector_for(erp).check()
         except ErpAuthFailed:
             return False, f"The ERP at {erp.base_url} refused user {erp.user}: check the user and password"
         except ErpError as exc:
@@ -216,11 +218,11 @@ class Station:
         """Save what the Settings screen holds; returns what to tell the admin."""
         from dataclasses import replace
 
-        from app.ui.saved_settings import SavedSettings, save
+        from app.ui.saved_settings import update_saved
 
         camera = (camera or "").strip() or None
-        save(self.settings.data_dir, SavedSettings(erp_url=erp.url(), station_id=station_id,
-                                                   scanner_suffix=scanner_suffix, camera=camera))
+        update_saved(self.settings.data_dir, erp_url=erp.url(), station_id=station_id,
+                     scanner_suffix=scanner_suffix, camera=camera)
         changed_erp = erp != self.settings.erp
         self.settings = replace(self.settings.with_erp(erp), station_id=station_id)
         self.scanner_suffix = scanner_suffix
@@ -228,6 +230,14 @@ class Station:
         if changed_erp and self.engine is not None:
             return "Saved. Restart the station to sync with the new ERP address"
         return "Saved"
+
+    def save_gs_replacement(self, stand_in: str | None) -> str:
+        """Read ``stand_in`` as GS1's GS in every scan from now on (the scanner check-up saves it)."""
+        from app.ui.saved_settings import update_saved
+
+        update_saved(self.settings.data_dir, gs_replacement=stand_in or None)
+        self.gs_replacement = stand_in or None
+        return f"Saved: this station reads {stand_in!r} as the GS1 separator" if stand_in else "Saved"
 
     def cameras(self) -> list[str] | str:
         """The cameras this machine offers, or why there are none (photos then come from files)."""
@@ -314,10 +324,10 @@ def open_station(settings: Settings, *, sync: bool = True, pull_interval: float 
     saved = load_saved(settings.data_dir)
     camera = (environ if environ is not None else os.environ).get("STATION_CAMERA") or saved.camera
     station = Station(settings=settings, store=store, rules=rules, scanner_suffix=saved.scanner_suffix,
-                      camera_source=(camera or "").strip() or None)
+                      gs_replacement=saved.gs_replacement, camera_source=(camera or "").strip() or None)
     if sync:
         from sync.engine import SyncEngine, connector_for
 
-        station.engine = SyncEngine(store, lambda: connector_for(station.settings),
+        station.engine = SyncEngine(store, lambda: connector_for(station.settings.erp),
                                     pull_interval=pull_interval, station=settings.station_id)
     return station

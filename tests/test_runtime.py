@@ -10,10 +10,11 @@ from datetime import datetime
 import pytest
 
 from app.cli import main
-from app.config import ErpAddress, load_settings
+from app.config import load_settings
+from app.runtime import Station, StripStatus, ago, strip_status
 from app.ui.saved_settings import SavedSettings, apply_saved, load_saved, save
-from app.ui.station import Station, StripStatus, ago, strip_status
 from sync.engine import SyncStatus
+from sync.erp.address import ErpAddress
 
 
 def test_ago_speaks_like_a_person_on_the_floor():

@@ -1,8 +1,9 @@
 """Disposition rules: a declarative, versioned TOML file decides what happens to a returned unit.
 
-The file (see ``rules/default.toml``) has a ``version``, approval settings, pack settings and an
-ordered list of ``[[rule]]`` tables; the first rule whose ``when`` matches decides. The last rule
-must match everything, so every unit gets a decision. An invalid file is refused with its line and
+The file (``default_rules.toml`` beside this module is the packaged one, read by the station and
+the ERP module alike) has a ``version``, approval settings, pack settings and an ordered list of
+``[[rule]]`` tables; the first rule whose ``when`` matches decides. The last rule must match
+everything, so every unit gets a decision. An invalid file is refused with its line and
 reason (:class:`RulesError`) and :class:`RuleBook` keeps the last valid one in force.
 
 Two things no file can change: an expired or recalled lot is never restocked (a rule that says
@@ -20,18 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.workflows.grading import FAMILIES, GRADES
+from sync.common.families import FAMILIES
+from sync.common.vocabulary import DISPOSITION_LABELS, DISPOSITIONS, GRADES, REFUNDS
 
-DISPOSITIONS = ("restock", "refurbish", "quarantine", "return_to_vendor", "dispose")
-DISPOSITION_LABELS = {
-    "restock": "Restock (sellable)",
-    "refurbish": "Refurbish",
-    "quarantine": "Quarantine",
-    "return_to_vendor": "Return to vendor",
-    "dispose": "Dispose (write off)",
-}
-REFUNDS = ("full", "partial", "none", "exchange")
-DEFAULT_RULES_PATH = Path(__file__).with_name("rules") / "default.toml"
+# The rules in force until a station or the ERP loads its own: read by both sides.
+DEFAULT_RULES_PATH = Path(__file__).with_name("default_rules.toml")
 
 _CONDITIONS = {
     "family",

@@ -1,4 +1,4 @@
-"""Grades and the inspection checklist of each product family, with the photos each requires.
+"""The inspection checklist of each product family, with the photos each requires.
 
 The checklist is data: the inspect screen draws one control per item, the rules file names items
 under ``when.check``, and a test walks every family. ``derived`` items are filled in by the station
@@ -8,14 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
-
-GRADES: dict[str, str] = {
-    "A": "like new",
-    "B": "good",
-    "C": "fair",
-    "D": "damaged",
-    "F": "unsaleable",
-}
 
 AnswerKind = Literal["yes_no", "choice", "days"]
 Answer = bool | int | str | None

@@ -1,0 +1,16 @@
+"""What a station's inspection records on Tryton's ``quality.inspection`` (handlers/inspect_item.py)."""
+
+from trytond.model import fields
+from trytond.pool import PoolMeta
+
+
+class Inspection(metaclass=PoolMeta):
+    __name__ = "quality.inspection"
+
+    station_operation = fields.Char("Station Operation", readonly=True)
+    station_grade = fields.Char("Grade", readonly=True)
+    station_checklist = fields.Text("Checklist", readonly=True)
+    station_disposition = fields.Char("Disposition", readonly=True)
+    station_rule = fields.Char("Rule", readonly=True)
+    station_refund = fields.Text("Refund", readonly=True)
+    station_note = fields.Text("Note", readonly=True)
