@@ -58,7 +58,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.config import ErpAddress  # noqa: E402
+from sync.erp.address import ErpAddress  # noqa: E402
 from sync.erp.tryton import demo as demo_data  # noqa: E402
 
 RECEIVER = ("U-RECV-1", "1111")
@@ -411,7 +411,7 @@ def _task_events(task: dict[str, Any], plan: dict[str, Any], work: Path, rng: ra
             {"signin": dict(zip(("badge", "pin"), RECEIVER, strict=True))}, {"task": "receive"},
             {"scan": parcel["rma"]}, *scans, {"confirm": confirm}, {"signout": {}},
         ]  # fmt: skip
-    from app.workflows.grading import family
+    from sync.common.families import family
 
     events: list[dict] = [
         {"signin": dict(zip(("badge", "pin"), INSPECTOR, strict=True))},
@@ -446,10 +446,10 @@ def _task_events(task: dict[str, Any], plan: dict[str, Any], work: Path, rng: ra
 
 def run_station(args: argparse.Namespace) -> int:
     """One station process: play its tasks through StationSession, sync after each, then drain."""
-    from app.config import ErpAddress
     from app.workflows.replay import run_events
     from app.workflows.station import StationSession
     from sync.engine import SyncEngine
+    from sync.erp.address import ErpAddress
     from sync.erp.tryton.connector import TrytonConnector
     from sync.store import Store
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from app.config import ErpAddress
+from sync.erp.address import ErpAddress
 from sync.erp.tryton.server import ErpSetupError, login, rpc
 
 pytestmark = [pytest.mark.erp, pytest.mark.slow]

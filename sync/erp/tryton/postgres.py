@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from app.config import DEFAULT_DATABASE, ErpAddress
+from sync.erp.address import DEFAULT_DATABASE, ErpAddress
 from sync.erp.tryton.server import ADMIN_LOGIN, MODULES, ErpSetupError, rpc
 
 
