@@ -8,6 +8,9 @@ the template (a few minutes), later runs copy it."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -17,6 +20,7 @@ from sync.erp.address import ErpAddress
 from sync.erp.tryton.server import ErpSetupError, login, rpc
 
 pytestmark = [pytest.mark.erp, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _cluster_dir() -> Path:
@@ -26,14 +30,55 @@ def _cluster_dir() -> Path:
     )
 
 
-@pytest.fixture(scope="module")
-def two_servers():
+def _skip_without_postgresql():
     postgres = pytest.importorskip("sync.erp.tryton.postgres")
     try:
         postgres.postgres_bin()
         postgres._need_drivers()
     except ErpSetupError as exc:
         pytest.skip(str(exc))
+    return postgres
+
+
+def test_erp_serve_postgresql_serves_until_sigterm_then_stops_what_it_started():
+    # First in this file: the module's fixture below uses the same cluster directory.
+    _skip_without_postgresql()
+    env = {**os.environ, "STATION_ERP_PASSWORD": "admin", "PYTHONUNBUFFERED": "1"}
+    command = [
+        sys.executable, "-m", "app.cli", "erp", "serve", "--postgresql",
+        "--data-dir", str(_cluster_dir().parent), "--port", "0", "--workers", "1",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("ERP ready on "):
+                break
+        assert lines and lines[-1].startswith("ERP ready on "), "".join(lines)
+        url = lines[-1].split()[3]
+        port = int(url.rsplit(":", 1)[1])
+        address = ErpAddress(host="127.0.0.1", port=port, database="returns", user="admin", password="admin")
+        assert (
+            rpc(address, "model.stock.shipment.out.return.search_count", [], {}, session=login(address)) >= 18
+        )
+        process.send_signal(signal.SIGTERM)
+        rest, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, rest
+    assert "ERP stopped" in rest
+    with pytest.raises(ErpSetupError):
+        rpc(address, "common.server.version", timeout=2)
+    assert not (_cluster_dir() / "pgdata" / "postmaster.pid").exists()  # the cluster stopped too
+
+
+@pytest.fixture(scope="module")
+def two_servers():
+    postgres = _skip_without_postgresql()
     # One worker each: a second worker would read the database afresh and hide a stale cache.
     erp = postgres.PostgresErp(_cluster_dir(), port=0, workers=1, servers=2, progress=lambda line: None)
     try:
