@@ -763,6 +763,7 @@ class Day:
         day_started = time.time()
         for station in self.stations:
             self.launch(station)
+            time.sleep(args.ramp)  # a floor's stations do not all start in the same second
         rng = random.Random(args.seed)
         outages = [(k + 1) / (args.outages + 1) for k in range(args.outages)]
         crashes = [(k + 0.5) / (args.crashes + 0.5) * 0.9 for k in range(args.crashes)]
@@ -1043,7 +1044,7 @@ def main(argv: list[str] | None = None) -> int:
     station.add_argument("--index", type=int, required=True)
     station.add_argument("--data-dir", required=True)
     station.add_argument("--pace", type=float, default=0.0)
-    station.add_argument("--timeout", type=float, default=30.0)
+    station.add_argument("--timeout", type=float, default=120.0)
     station.add_argument("--batch", type=int, default=100)
     station.add_argument("--pull-timeout", type=float, default=300.0)
     station.add_argument("--drain-timeout", type=float, default=300.0)
@@ -1072,6 +1073,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pace", type=float, default=0.0, help="seconds between a station's tasks (0: as fast as it can)"
     )
+    parser.add_argument("--ramp", type=float, default=0.5, help="seconds between two stations' starts")
     parser.add_argument("--batch", type=int, default=100, help="operations per apply_batch")
     parser.add_argument(
         "--drain-timeout", type=float, default=300.0, help="how long a station keeps draining"
