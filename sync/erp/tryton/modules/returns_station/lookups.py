@@ -3,16 +3,12 @@
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
+from sync.common import vocabulary
+
 from .exceptions import StationRefusal
 
 # Where each disposition sends the unit: a stock.location's inventory_state (stock.py).
-DISPOSITION_STATES = {
-    "restock": "sellable",
-    "refurbish": "refurbish",
-    "quarantine": "quarantine",
-    "return_to_vendor": "vendor_return",
-    "dispose": "disposed",
-}
+DISPOSITION_STATES = vocabulary.DISPOSITION_STATES
 
 
 def product(product_id):

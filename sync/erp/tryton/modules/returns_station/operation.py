@@ -11,22 +11,42 @@ Each result is ``{"id", "status", "message", "refs"}`` where ``status`` is one o
 ``rejected`` (the ERP refuses this payload; ``message`` says why in its words) / ``skipped``
 (a dependency in the same batch did not apply; nothing was tried).
 
+A handler that fails in any other way (a payload it cannot read, a bug it trips on) has its
+savepoint rolled back and is answered ``rejected`` with the error's type and message (the
+traceback goes to the ERP's log only): one poison operation never fails the batch. A fault of the
+database itself (locked, serialization failure, timeout, a transaction Tryton must restart) is
+not the operation's fault: it fails the whole call, Tryton retries it, and the station re-sends
+the batch later if it still fails.
+
 ``pull(cursors)`` returns the ``sync.reference`` shapes changed since each cursor (pull.py).
 """
 
 import json
+import logging
 
-from trytond.exceptions import UserError, UserWarning
+from trytond import backend
+from trytond.exceptions import TimeOutException, UserError, UserWarning
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.model.exceptions import ValidationError
 from trytond.model.modelview import ButtonActionException
 from trytond.rpc import RPC
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, TransactionError
 
 from . import pull as reference
 from .exceptions import StationConflict
 from .handlers import handler_for
 from .savepoint import begin_transaction, open_savepoint, release, rollback_to
+
+logger = logging.getLogger(__name__)
+# Faults of the database or of Tryton's transaction, not of the operation: the call fails (and
+# Tryton retries it) rather than the operation being refused.
+TRANSIENT = (
+    backend.DatabaseOperationalError,
+    backend.DatabaseTimeoutError,
+    TimeOutException,
+    TransactionError,
+)
+MESSAGE_LIMIT = 300
 
 
 class Operation(ModelSQL, ModelView):
@@ -81,10 +101,15 @@ class Operation(ModelSQL, ModelView):
             open_savepoint(cursor, savepoint)
             try:
                 refs = cls._apply_one(op, item.get("photo"))
+            except TRANSIENT:
+                raise
             except Exception as exc:
                 answer = _answer(exc)
-                if answer is None:
-                    raise
+                if not isinstance(exc, (UserError, UserWarning, ButtonActionException)):
+                    # Not a refusal the module meant: its traceback for whoever runs the ERP.
+                    logger.warning(
+                        "station operation %s (%s) failed", op.get("id"), op.get("type"), exc_info=True
+                    )
                 rollback_to(cursor, savepoint)
                 not_applied.add(op["id"])
                 results.append(_result(op, *answer))
@@ -131,7 +156,7 @@ def _result(op, status, message=None, refs=None):
 
 
 def _answer(exc):
-    """``(status, message)`` for an operation whose handler raised ``exc``; None: fail the call."""
+    """``(status, message)`` for an operation whose handler raised ``exc``."""
     if isinstance(exc, StationConflict):
         return "conflict", exc.message
     if isinstance(exc, (UserError, UserWarning, ValidationError)):
@@ -140,5 +165,12 @@ def _answer(exc):
         return "rejected", "the ERP asks for a manual step (a wizard) to do this"
     if isinstance(exc, (KeyError, TypeError, ValueError)):
         # A payload this code cannot read: a person must look at it, the rest go on.
-        return "rejected", f"the ERP cannot read this operation ({type(exc).__name__}: {exc})"
-    return None
+        return "rejected", f"the ERP cannot read this operation ({_brief(exc)})"
+    # Anything else a handler trips on: the operation is at fault, the rest of the batch goes on.
+    return "rejected", f"the ERP failed on this operation ({_brief(exc)})"
+
+
+def _brief(exc):
+    """``Type: message`` of ``exc``, cut to a readable length (no traceback)."""
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"

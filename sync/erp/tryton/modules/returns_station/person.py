@@ -2,12 +2,9 @@
 
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, Unique, fields
 
-ROLES = [
-    ("receiver", "Receiver"),
-    ("inspector", "Inspector"),
-    ("packer", "Packer"),
-    ("supervisor", "Supervisor"),
-]
+from sync.common import vocabulary
+
+ROLES = list(vocabulary.ROLES.items())  # sync.common.vocabulary
 
 
 class Person(DeactivableMixin, ModelSQL, ModelView):

@@ -4,14 +4,9 @@ from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
-FAMILIES = [
-    (None, ""),
-    ("apparel", "Apparel"),
-    ("footwear", "Footwear"),
-    ("accessories", "Accessories"),
-    ("electronics", "Consumer Electronics"),
-    ("health", "Health & Wellness"),
-]
+from sync.common import families
+
+FAMILIES = [(None, ""), *((name, spec.label) for name, spec in families.FAMILIES.items())]
 TRACKING = [
     ("none", "None"),
     ("lot", "Lot and expiry"),

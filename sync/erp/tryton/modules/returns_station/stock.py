@@ -4,27 +4,11 @@ marks on a return's moves."""
 from trytond.model import fields
 from trytond.pool import PoolMeta
 
-INVENTORY_STATES = [
-    (None, ""),
-    ("in_transit", "In Transit"),
-    ("received", "Received"),
-    ("in_inspection", "In Inspection"),
-    ("sellable", "Sellable"),
-    ("refurbish", "Refurbish"),
-    ("quarantine", "Quarantine"),
-    ("vendor_return", "Vendor Return"),
-    ("disposed", "Disposed"),
-]
-RETURN_REASONS = [
-    (None, ""),
-    ("defective", "Defective"),
-    ("damaged in transit", "Damaged in transit"),
-    ("wrong size", "Wrong size"),
-    ("not as described", "Not as described"),
-    ("wrong item sent", "Wrong item sent"),
-    ("changed mind", "Changed mind"),
-    ("arrived too late", "Arrived too late"),
-]
+from sync.common import vocabulary
+
+# The station's words (sync.common.vocabulary), as Tryton selections (None: not set).
+INVENTORY_STATES = [(None, ""), *vocabulary.INVENTORY_STATES.items()]
+RETURN_REASONS = [(None, ""), *vocabulary.RETURN_REASONS.items()]
 
 
 class Location(metaclass=PoolMeta):
