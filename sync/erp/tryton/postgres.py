@@ -345,6 +345,7 @@ class PostgresErp:
                         "5",
                         "--log-level",
                         "warning",
+                        "--no-control-socket",  # one per user by default: two servers would share it
                         "trytond.application:app",
                     ],
                     env=env,
@@ -386,10 +387,10 @@ class PostgresErp:
                 process.wait()
         self._gunicorns = []
 
-    def restart(self) -> None:
+    def restart(self, timeout: float = 600) -> None:
         """Stop and start the Tryton servers on the same ports (an ERP outage; the data stays)."""
         self.stop_servers()
-        self.serve()
+        self.serve(timeout)
 
     def stop(self) -> None:
         self.stop_servers()
