@@ -885,7 +885,8 @@ class Day:
                 problems.append(
                     f"unexpected at the station: {u['task']} {u['event']} -> {u['code']}: {u['message']}"
                 )
-        conflicts_reported = by_state["conflict"] + sum(1 for u in unexpected if u.get("refused_duplicate"))
+        refused_here = {u["task"].get("rma") for u in unexpected if u.get("refused_duplicate")}
+        conflicts_reported = by_state["conflict"] + len(refused_here)  # each shared parcel once
         truth, touched = self.truth(before, ops, products)
         after = admin.stock()
         differences = []
