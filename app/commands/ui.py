@@ -38,7 +38,15 @@ def _app_options(parser: argparse.ArgumentParser) -> None:
                         "0 = a free one)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address the web app listens on (default 127.0.0.1: this machine only; "
-                        "0.0.0.0 lets handhelds on the network connect)")
+                        "0.0.0.0 lets handhelds on the network connect, over HTTPS)")
+    parser.add_argument("--tls", action="store_true",
+                        help="serve HTTPS and WSS on loopback too (always on for any other --host)")
+    parser.add_argument("--tls-cert", help="the PEM certificate to serve HTTPS with (default: the station's "
+                        "own, made on first start in the data directory's tls/ folder)")
+    parser.add_argument("--tls-key", help="the PEM private key of --tls-cert")
+    parser.add_argument("--insecure-http", action="store_true",
+                        help="serve plain HTTP on a network address: browsers then refuse the camera "
+                        "to the handhelds")
 
 
 def _has_desktop_client() -> bool:
@@ -63,19 +71,59 @@ def _open(settings):
         raise CommandError(f"cannot use the data directory {settings.data_dir}: {detail}") from None
 
 
+def _check_tls_options(args: argparse.Namespace) -> None:
+    """Refuse contradictory TLS flags before anything starts."""
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise CommandError("--tls-cert and --tls-key go together: give both, or neither for the "
+                           "station's own certificate")
+    if args.insecure_http and (args.tls or args.tls_cert):
+        raise CommandError("--insecure-http serves plain HTTP: leave out --tls/--tls-cert, or leave it out")
+
+
+def _tls_for(args: argparse.Namespace, settings, addresses: list[str]):
+    """The certificate to serve with (app.tls.TlsFiles), or None for plain HTTP: on loopback
+    without --tls, or on a network address with --insecure-http."""
+    from app.tls import TlsError, given_certificate, is_loopback, station_certificate
+
+    if args.insecure_http or not (args.tls or args.tls_cert or not is_loopback(args.host)):
+        return None
+    try:
+        if args.tls_cert:
+            return given_certificate(args.tls_cert, args.tls_key)
+        return station_certificate(settings.data_dir, hosts=[args.host, *addresses],
+                                   station_id=settings.station_id)
+    except TlsError as exc:
+        raise CommandError(str(exc)) from None
+
+
 def _serve(station, args: argparse.Namespace) -> None:
     """Serve the app (web, or a desktop window when flet-desktop is installed) until closed."""
     from app.ui.app import station_main
 
     main = station_main(station)
     if args.web:
-        from app.ui.web import free_port, serve_forever, web_app
+        from app.tls import is_loopback, lan_addresses
+        from app.ui.web import CA_PATH, free_port, serve_forever, web_app
 
         port = args.port or free_port(args.host)
-        host_shown = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
-        print(f"Returns Station is at http://{host_shown}:{port}/ (Ctrl-C to stop)", flush=True)
+        everywhere = args.host in ("0.0.0.0", "", "::")
+        addresses = lan_addresses() if everywhere else []
+        tls = _tls_for(args, station.settings, addresses)
+        scheme = "https" if tls else "http"
+        shown = ([args.host] if not everywhere else addresses) or ["127.0.0.1"]
+        for host in shown:
+            print(f"Returns Station is at {scheme}://{host}:{port}/ (Ctrl-C to stop)", flush=True)
+        if tls is not None:
+            print(f"Certificate SHA-256 fingerprint: {tls.fingerprint}", flush=True)
+            if tls.ca_cert is not None:
+                print(f"Handhelds trust the station once through its CA: {scheme}://{shown[0]}:{port}"
+                      f"{CA_PATH} (see the README, 'Trust the station on handhelds')", flush=True)
+        elif not is_loopback(args.host):
+            print("Plain HTTP on the network (--insecure-http): handhelds cannot use their camera here",
+                  flush=True)
         try:
-            serve_forever(web_app(main), host=args.host, port=port)
+            serve_forever(web_app(main, ca_cert=tls.ca_cert if tls else None), host=args.host, port=port,
+                          tls=tls)
         except OSError as exc:
             raise CommandError(f"cannot listen on {args.host}:{port} ({exc.strerror or exc}): "
                                "choose another --port") from None
@@ -89,6 +137,7 @@ def _serve(station, args: argparse.Namespace) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     _check_port(args.port, "--port")
+    _check_tls_options(args)
     if not args.web and not _has_desktop_client():
         raise CommandError("no desktop client is installed (pip install 'returns-station[desktop]'): "
                            "use `station run --web` to open the station in a browser")
@@ -108,6 +157,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     _check_port(args.port, "--port")
     _check_port(args.erp_port, "--erp-port")
+    _check_tls_options(args)
     if not args.web and not _has_desktop_client():
         print("No desktop client is installed: serving the station to your browser instead.", flush=True)
         args.web = True

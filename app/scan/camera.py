@@ -17,12 +17,14 @@ Nothing here blocks the caller: ``start()`` returns at once; callbacks run on th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import queue
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import cv2
@@ -126,6 +128,8 @@ class Camera:
         self._last_seen: dict[str, int] = {}
         self._decoded_frames = 0
         self._results: queue.Queue[FrameScans | None] = queue.Queue()
+        self._listeners: list[Callable[[Scan], None]] = []
+        self._reader: FrameReader | None = None
         self._threads: list[threading.Thread] = []
         self._status = CameraStatus("opening", f"Opening {self.name}…")
 
@@ -178,6 +182,23 @@ class Camera:
             return self._results.get(timeout=timeout)
         except queue.Empty:
             return None
+
+    def add_scan_listener(self, listener: Callable[[Scan], None]) -> Callable[[], None]:
+        """Send the codes this camera reads, one at a time as a hand scanner reads them (see
+        :class:`FrameReader`), to ``listener`` (called on the camera's thread). Only the listener
+        added last gets them: the screen on show at the desk, never two at once. Returns the
+        function that removes it."""
+        with self._cond:
+            if self._reader is None:
+                self._reader = FrameReader(decoder=self._decode)
+            self._listeners.append(listener)
+
+        def remove() -> None:
+            with self._cond:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return remove
 
     def latest_preview(self) -> bytes | None:
         """The newest frame as a JPEG at most ``preview_width`` pixels wide (None before the first)."""
@@ -299,6 +320,11 @@ class Camera:
         except Exception:  # a decoder bug must not kill the camera; it is logged with its traceback
             log.exception("decoding frame %d of %s failed", index, self.name)
             return
+        listener = self._listeners[-1] if self._listeners else None
+        if listener is not None and self._reader is not None:
+            chosen = self._reader.take(scans, frame.shape[1], frame.shape[0])
+            if chosen is not None:
+                self._call(listener, chosen)
         fresh = self._debounce(scans)
         if fresh:
             self._results.put(FrameScans(index, tuple(fresh)))
@@ -333,3 +359,176 @@ class Camera:
             callback(*args)
         except Exception:
             log.exception("a camera listener failed; the camera carries on")
+
+
+# --- frames from a camera in a worker's hand ----------------------------------------------------
+
+# Symbologies without a check digit worth the name: a misread of one frame looks like a code.
+WEAK_SYMBOLOGIES = ("ITF", "Code39", "Codabar", "unknown")
+# What a wedge scanner with AIM identifiers on sends before GS1 data, per symbology.
+_GS1_AIM = {"Code128": "]C1", "DataMatrix": "]d2", "QRCode": "]Q3", "DataBar": "]e0",
+            "DataBarExpanded": "]e0"}
+
+
+def wedge_text(scan: Scan) -> str:
+    """What a keyboard-wedge scanner set up as the README says would type for ``scan``: GS1 data
+    behind its AIM identifier (so the scan path knows it is GS1), anything else as it reads."""
+    prefix = _GS1_AIM.get(scan.symbology) if scan.gs1 else None
+    return (prefix or "") + scan.text
+
+
+@dataclass(frozen=True)
+class Guide:
+    """The centre guide drawn over the preview, as fractions of the frame: a code is taken when its
+    centre lies inside it."""
+
+    width: float = 0.5
+    height: float = 0.5
+
+    def holds(self, scan: Scan, frame_w: int, frame_h: int) -> bool:
+        if not scan.position:
+            return True  # a decoder that gives no corners: the only read there is
+        cx = sum(x for x, _ in scan.position) / len(scan.position) / frame_w
+        cy = sum(y for _, y in scan.position) / len(scan.position) / frame_h
+        return abs(cx - 0.5) <= self.width / 2 and abs(cy - 0.5) <= self.height / 2
+
+    @staticmethod
+    def distance(scan: Scan, frame_w: int, frame_h: int) -> float:
+        if not scan.position:
+            return 0.0
+        cx = sum(x for x, _ in scan.position) / len(scan.position) / frame_w
+        cy = sum(y for _, y in scan.position) / len(scan.position) / frame_h
+        return (cx - 0.5) ** 2 + (cy - 0.5) ** 2
+
+
+class FrameReader:
+    """Reads one code at a time from the frames of a camera someone aims (a handheld's, a phone's,
+    a webcam's), the way a hand scanner reads:
+
+    * of several codes in a frame, the one under the centre guide is taken (nearest the centre);
+      a frame with none there gives nothing;
+    * a code is read once while it stays in view: again only after it has been out of every frame
+      for ``forget_s`` seconds and ``forget_frames`` frames (a blurred frame or two while the hand
+      moves does not make a second read);
+    * a weak symbology (ITF, Code 39, Codabar) or a code with a problem needs ``confirm`` frames in
+      a row that agree before it is read.
+
+    Not thread-safe: one reader per camera, fed one frame at a time (``read`` may run in a worker
+    thread, as long as two frames of one camera are not read at once)."""
+
+    def __init__(self, *, decoder: Callable[..., list[Scan]] = decode_frame, guide: Guide | None = None,
+                 forget_s: float = 1.0, forget_frames: int = 3, confirm: int = 2,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._decode = decoder
+        self.guide = guide or Guide()
+        self.forget_s = forget_s
+        self.forget_frames = forget_frames
+        self.confirm = confirm
+        self._clock = clock
+        self._frame = 0
+        self._seen: dict[str, tuple[int, float]] = {}  # read codes -> (frame, time) last in view
+        self._streak: tuple[str, int] | None = None  # a weak code waiting for agreeing frames
+        self.frames = 0  # frames read, for the benchmark and the status line
+        self.failed = 0  # frames that could not be decoded as an image
+
+    def read_jpeg(self, data: bytes) -> Scan | None:
+        """The code to act on in this encoded picture (JPEG or PNG), or None."""
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE) if data else None
+        if image is None:
+            self.failed += 1
+            return None
+        return self.read(image)
+
+    def read(self, image: np.ndarray) -> Scan | None:
+        """The code to act on in this frame (grey or BGR), or None: nothing under the guide, a code
+        still in view since it was read, or a weak code not yet confirmed."""
+        h, w = image.shape[:2]
+        try:
+            scans = self._decode(image, source="camera")
+        except Exception:  # a decoder bug must not stop the camera: this frame reads nothing
+            log.exception("decoding a camera frame failed")
+            scans = []
+        return self.take(scans, w, h)
+
+    def take(self, scans: list[Scan], w: int, h: int) -> Scan | None:
+        """The same choice as :meth:`read`, for a ``w`` x ``h`` frame someone else decoded."""
+        self._frame += 1
+        self.frames += 1
+        now = self._clock()
+        for text in [t for t, seen in self._seen.items() if self._gone(seen, now)]:
+            del self._seen[text]
+        for scan in scans:
+            if scan.text in self._seen:  # read already and still in view: it stays read
+                self._seen[scan.text] = (self._frame, now)
+        aimed = sorted((s for s in scans if self.guide.holds(s, w, h)), key=lambda s: Guide.distance(s, w, h))
+        if not aimed:
+            self._streak = None
+            return None
+        scan = aimed[0]
+        if scan.text in self._seen:
+            return None
+        if scan.symbology in WEAK_SYMBOLOGIES or scan.problem:
+            count = self._streak[1] + 1 if self._streak and self._streak[0] == scan.text else 1
+            self._streak = (scan.text, count)
+            if count < self.confirm:
+                return None
+        self._streak = None
+        self._seen[scan.text] = (self._frame, now)
+        return scan
+
+    def _gone(self, seen: tuple[int, float], now: float) -> bool:
+        """True when a code last in view at ``seen`` (frame, time) has been out of view long enough."""
+        frame, when = seen
+        return self._frame - frame > self.forget_frames and now - when >= self.forget_s
+
+
+class FramePipeline:
+    """Frames from a device camera in, codes out, on an asyncio loop (the UI's): ``put`` each
+    encoded frame as it arrives; ``run`` decodes the newest one waiting in ``executor`` (never on
+    the loop) and awaits ``on_code(scan, arrived)`` for each code the :class:`FrameReader` takes,
+    ``arrived`` being the ``time.monotonic()`` at which the frame holding it was put. A slow decode
+    skips frames rather than queueing them, so a read is never later than one decode behind."""
+
+    def __init__(self, reader: FrameReader, on_code: Callable[[Scan, float], object],
+                 executor: Executor | None = None) -> None:
+        self.reader = reader
+        self.on_code = on_code
+        self.executor = executor
+        self._frame: tuple[float, bytes] | None = None
+        self._ready: asyncio.Event | None = None
+        self._running = False
+        self.frames_in = 0
+        self.frames_decoded = 0
+
+    def put(self, data: bytes) -> None:
+        """A frame has arrived (call on the loop ``run`` runs on)."""
+        self.frames_in += 1
+        self._frame = (time.monotonic(), data)
+        if self._ready is not None:
+            self._ready.set()
+
+    def stop(self) -> None:
+        self._running = False
+        if self._ready is not None:
+            self._ready.set()
+
+    async def run(self) -> None:
+        """Decode until :meth:`stop`."""
+        loop = asyncio.get_running_loop()
+        self._ready = asyncio.Event()
+        self._running = True
+        if self._frame is not None:
+            self._ready.set()
+        while self._running:
+            await self._ready.wait()
+            self._ready.clear()
+            frame, self._frame = self._frame, None
+            if frame is None or not self._running:
+                continue
+            arrived, data = frame
+            scan = await loop.run_in_executor(self.executor, self.reader.read_jpeg, data)
+            self.frames_decoded += 1
+            if scan is not None and self._running:
+                result = self.on_code(scan, arrived)
+                if asyncio.iscoroutine(result):
+                    await result

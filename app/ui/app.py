@@ -13,6 +13,7 @@ from typing import Any
 import flet as ft
 
 from app.runtime import Station
+from app.ui.camera_scan import use_device_feedback
 from app.ui.model import StationModel
 from app.ui.screens.home import Home
 from app.ui.screens.signin import SignIn
@@ -21,7 +22,7 @@ STATUS_POLL_S = 1.0  # the strip re-reads status this often even if the engine s
 
 
 def _screens() -> dict[str, Callable[[StationModel], ft.Control]]:
-    from app.ui.screens import inspect, pack, receive, settings, supervise
+    from app.ui.screens import figures, inspect, pack, receive, settings, supervise
 
     return {
         "signin": SignIn,
@@ -30,6 +31,7 @@ def _screens() -> dict[str, Callable[[StationModel], ft.Control]]:
         "inspect": inspect.Inspect,
         "pack": pack.Pack,
         "supervise": supervise.Supervise,
+        "figures": figures.Figures,
         "settings": settings.Settings,
     }
 
@@ -75,6 +77,7 @@ def StationApp(station: Station) -> ft.Control:
             pass
 
     ft.use_effect(beep, [serial])
+    use_device_feedback(model)  # vibration on a refusal, screen kept awake during a job
     screens = _screens()
     screen = model.screen if model.person or model.screen == "settings" else "signin"
     return ft.SafeArea(expand=True, content=screens[screen](model, key=screen))

@@ -10,7 +10,7 @@ import flet as ft
 
 from app.runtime import Station, StripStatus
 
-Screen = Literal["signin", "home", "receive", "inspect", "pack", "supervise", "settings"]
+Screen = Literal["signin", "home", "receive", "inspect", "pack", "supervise", "figures", "settings"]
 FeedbackKind = Literal["good", "warning", "refused", "info"]
 
 SCREEN_TITLES: dict[str, str] = {
@@ -20,6 +20,7 @@ SCREEN_TITLES: dict[str, str] = {
     "inspect": "Inspect",
     "pack": "Pack",
     "supervise": "Supervise",
+    "figures": "Figures",
     "settings": "Settings",
 }
 
@@ -47,6 +48,7 @@ class StationModel:
     feedback: Feedback | None = None
     status: StripStatus | None = None
     session: Any = None  # the workflows' session for the signed-in person
+    camera: bool = False  # the device's camera scans in this tab (it stays on from screen to screen)
     _serial: int = field(default=0, repr=False)
 
     def say(self, kind: FeedbackKind, message: str) -> None:
@@ -61,6 +63,8 @@ class StationModel:
             # the outbox write is durable before the worker is told so (ARCHITECTURE.md)
             message += " Saved at this station."
         self.say(fb.kind, message)
+        if getattr(outcome, "code", None) == "store_fault":
+            self.refresh_status()  # the red banner, at once
         return fb.kind != "refused"
 
     def go(self, screen: Screen) -> None:
@@ -73,11 +77,12 @@ class StationModel:
             return []
         allowed: list[Screen] = list(self.session.tasks())
         # ERP credentials are a supervisor's business (a new, empty station opens Settings from sign-in)
-        return allowed + (["settings"] if "supervisor" in self.person.get("roles", []) else [])
+        supervisor = "supervisor" in self.person.get("roles", [])
+        return allowed + (["figures", "settings"] if supervisor else [])
 
     def open(self, screen: Screen) -> bool:
         """Open a job screen: the session starts (or resumes) that task; a refusal stays on screen."""
-        if screen in ("settings", "home"):
+        if screen in ("settings", "home", "figures"):
             self.go(screen)
             return True
         outcome = self.session.start(screen)

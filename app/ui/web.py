@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from app.tls import TlsFiles
+
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
 
 # Runs before Flutter's bootstrap: a script whose src leaves this origin loads the stub of the
@@ -83,12 +85,48 @@ class OfflineGuard:
         await self.app(scope, receive, capture)
 
 
-def web_app(main: Callable[[Any], Any], *, assets_dir: Path = ASSETS_DIR) -> ASGIApp:
-    """The station's ASGI app: Flet's web client and session server, guarded to stay local."""
+CA_PATH = "/station-ca.crt"
+
+
+class CaDownload:
+    """ASGI middleware: serves the station's CA certificate at :data:`CA_PATH`, so a handheld can
+    fetch it from the station to trust it (README: "Trust the station on handhelds")."""
+
+    def __init__(self, app: ASGIApp, ca_cert: Path) -> None:
+        self.app = app
+        self.ca_cert = ca_cert
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") != CA_PATH:
+            await self.app(scope, receive, send)
+            return
+        body = self.ca_cert.read_bytes()
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"application/x-x509-ca-cert"),
+            (b"content-disposition", b'attachment; filename="station-ca.crt"'),
+            (b"content-length", str(len(body)).encode()),
+        ]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def web_app(main: Callable[[Any], Any], *, assets_dir: Path = ASSETS_DIR,
+            ca_cert: Path | None = None) -> ASGIApp:
+    """The station's ASGI app: Flet's web client and session server, guarded to stay local; with
+    ``ca_cert``, the station's CA certificate is offered at :data:`CA_PATH`."""
     import flet as ft
 
     flet_app = ft.run(main, export_asgi_app=True, no_cdn=True, assets_dir=str(assets_dir))
-    return OfflineGuard(flet_app)
+    app: ASGIApp = OfflineGuard(flet_app)
+    return CaDownload(app, ca_cert) if ca_cert is not None else app
+
+
+def _uvicorn_config(app: ASGIApp, host: str, port: int, tls: TlsFiles | None) -> Any:
+    import uvicorn
+
+    ssl: dict[str, str] = {}
+    if tls is not None:
+        ssl = {"ssl_certfile": str(tls.cert), "ssl_keyfile": str(tls.key)}
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", ws="websockets-sansio", **ssl)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -101,18 +139,19 @@ def free_port(host: str = "127.0.0.1") -> int:
 class WebServer:
     """The web app served by uvicorn on a background thread; for tests and ``station demo``."""
 
-    def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0,
+                 tls: TlsFiles | None = None) -> None:
         import uvicorn
 
         self.host = host
         self.port = port or free_port(host)
-        config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", ws="websockets-sansio")
-        self._server = uvicorn.Server(config)
+        self.tls = tls
+        self._server = uvicorn.Server(_uvicorn_config(app, host, self.port, tls))
         self._thread = threading.Thread(target=self._server.run, name="station-web", daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}/"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}/"
 
     def start(self, timeout: float = 20.0) -> WebServer:
         """Start serving; return once the port accepts connections (RuntimeError if it never does)."""
@@ -130,9 +169,8 @@ class WebServer:
         self._thread.join(timeout=10)
 
 
-def serve_forever(app: ASGIApp, *, host: str, port: int) -> None:
-    """Serve in the foreground until Ctrl-C."""
+def serve_forever(app: ASGIApp, *, host: str, port: int, tls: TlsFiles | None = None) -> None:
+    """Serve in the foreground until Ctrl-C (HTTPS and WSS with ``tls``)."""
     import uvicorn
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", ws="websockets-sansio")
-    asyncio.run(uvicorn.Server(config).serve())
+    asyncio.run(uvicorn.Server(_uvicorn_config(app, host, port, tls)).serve())

@@ -26,6 +26,26 @@ def StatusStrip(status: StripStatus | None) -> ft.Control:
     """Online/offline, last sync, operations waiting, failures: on every screen, one line."""
     if status is None:
         return ft.Container(height=0)
+    if status.fault:
+        return ft.Container(
+            bgcolor=theme.REFUSED,
+            padding=ft.Padding.symmetric(horizontal=12, vertical=10),
+            content=ft.Row(
+                spacing=8,
+                controls=[
+                    ft.Icon(ft.Icons.REPORT, color=ft.Colors.WHITE, size=24),
+                    ft.Text(
+                        status.fault,
+                        color=ft.Colors.WHITE,
+                        size=16,
+                        weight=ft.FontWeight.W_600,
+                        expand=True,
+                        no_wrap=False,
+                        semantics_label=status.fault,
+                    ),
+                ],
+            ),
+        )
     if status.failures:
         colour, icon = theme.REFUSED, ft.Icons.ERROR
     elif status.online:
@@ -222,8 +242,11 @@ def Frame(
     scan_hint: str | None = None,
     keep_focus: bool = True,
     title: str | None = None,
+    on_photo: Callable[[bytes], Any] | None = None,
 ) -> ft.Control:
-    """A screen: top bar (title, who, home, sign out), status strip, scan field, banner, body."""
+    """A screen: top bar (title, who, home, sign out), status strip, scan field, banner, body.
+    With ``on_scan``, the device's camera can scan too (app/ui/camera_scan.py); with ``on_photo``,
+    it also takes photos."""
     person = model.person
     actions: list[ft.Control] = []
     if person and model.screen != "home":
@@ -251,9 +274,15 @@ def Frame(
     )
     top: list[ft.Control] = [header]
     stable_scan = use_latest(on_scan or (lambda text: None))
+    stable_photo = use_latest(on_photo or (lambda data: None))
     if on_scan is not None:
+        from app.ui.camera_scan import CameraScan, DeskCamera
+
         top.append(ScanField(stable_scan, label=scan_label, keep_focus=keep_focus, hint=scan_hint,
                              tab_submits=model.station.scanner_suffix == "tab"))
+        top.append(CameraScan(model, stable_scan, stable_photo if on_photo else None))
+        if model.station.camera_source is not None and model.person:
+            top.append(DeskCamera(model.station, stable_scan))
     top.append(FeedbackBanner(model.feedback))
     return ft.Column(
         expand=True,

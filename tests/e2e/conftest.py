@@ -9,6 +9,7 @@ import pytest
 
 from app.config import load_settings
 from app.runtime import Station, open_station
+from app.tls import TlsFiles, station_certificate
 from app.ui.app import station_main
 from app.ui.web import WebServer, web_app
 from tests.e2e import demo_store
@@ -17,9 +18,10 @@ from tests.e2e import demo_store
 class Served:
     """A station and its web server: ``url`` to open, ``station`` to check the store behind it."""
 
-    def __init__(self, station: Station) -> None:
+    def __init__(self, station: Station, tls: TlsFiles | None = None) -> None:
         self.station = station
-        self.server = WebServer(web_app(station_main(station))).start()
+        self.tls = tls
+        self.server = WebServer(web_app(station_main(station)), tls=tls).start()
         self.url = self.server.url
 
     def stop(self) -> None:
@@ -32,10 +34,12 @@ def serve_station(tmp_path: Path) -> Iterator[Callable[..., Served]]:
     """``serve_station(erp=None, fill=True)``: a fresh station in tmp_path, served to the browser.
 
     With ``erp`` (an ErpAddress) the station runs its sync engine against that ERP; with ``fill``
-    and no ERP, the demo plan is written into the store directly."""
+    and no ERP, the demo plan is written into the store directly; with ``tls`` it is served over
+    HTTPS/WSS with the station's own generated certificate."""
     served: list[Served] = []
 
-    def start(erp=None, fill: bool = True, station_id: str = "ST-TEST", pull_interval: float = 2.0) -> Served:
+    def start(erp=None, fill: bool = True, station_id: str = "ST-TEST", pull_interval: float = 2.0,
+              tls: bool = False) -> Served:
         folder = tmp_path / f"station-{len(served)}"
         settings = load_settings(data_dir=folder, station_id=station_id, environ={})
         if erp is not None:
@@ -46,7 +50,7 @@ def serve_station(tmp_path: Path) -> Iterator[Callable[..., Served]]:
         if station.engine is not None:
             station.engine.sync_once()
             station.engine.start()
-        one = Served(station)
+        one = Served(station, station_certificate(folder, station_id=station_id) if tls else None)
         served.append(one)
         return one
 

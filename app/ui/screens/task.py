@@ -12,6 +12,7 @@ from typing import Any
 import flet as ft
 
 from app.ui import theme
+from app.ui.camera_scan import is_desk
 from app.ui.model import StationModel
 from app.ui.widgets import Frame, big_button, bind, button_row, muted, section, use_latest
 
@@ -244,6 +245,9 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
                 mime = "image/png" if picked.name.lower().endswith(".png") else "image/jpeg"
                 done(_call(session, "photo", picked.bytes, mime=mime))
 
+    def device_photo(data: bytes) -> None:
+        done(_call(session, "photo", data, mime="image/jpeg"))
+
     async def capture_photo() -> None:
         camera = station.camera()
         if camera is None:
@@ -272,6 +276,8 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
         actions = ft.Column(controls, spacing=10)
 
     unit = view.unit
+    # the host's USB camera is the desk's own; a handheld takes photos with the camera in its hand
+    desk_camera = station.camera_source is not None and is_desk(ft.context.page)
     body: list[ft.Control] = []
     if view.subject:
         body.append(ft.Text(view.subject, size=20, weight=ft.FontWeight.BOLD))
@@ -282,7 +288,8 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
         body.append(actions)
     if unit is not None:
         # the unit in hand comes first: on a handheld the return's other lines are below it
-        body.extend(unit_controls(unit, station, session, done, stable_answer, add_photo, capture_photo))
+        body.extend(unit_controls(unit, station, session, done, stable_answer, add_photo,
+                                  capture_photo if desk_camera else None))
     if view.lines:
         body.append(section("Items", [line_row(line) for line in view.lines]))
     if view.extras:
@@ -298,7 +305,8 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
     if actions is not None and unit is not None:
         body.append(actions)
     return Frame(model, body, on_scan=on_scan, scan_label="Scan", title=view.title,
-                 keep_focus=not view.confirm_needs_reason and not _has_days(unit))
+                 keep_focus=not view.confirm_needs_reason and not _has_days(unit),
+                 on_photo=device_photo if unit is not None and not desk_camera else None)
 
 
 def _has_days(unit: Any) -> bool:

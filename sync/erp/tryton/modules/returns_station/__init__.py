@@ -86,7 +86,19 @@ Registration: every class is registered by :func:`register` below.
 
 from trytond.pool import Pool
 
-from . import approval, operation, person, product, quality, stock
+from . import (
+    alerts,
+    approval,
+    clock,
+    figures,
+    figures_data,
+    operation,
+    person,
+    product,
+    quality,
+    station_status,
+    stock,
+)
 
 
 def register() -> None:
@@ -102,6 +114,16 @@ def register() -> None:
         quality.Inspection,
         operation.Operation,
         approval.Approval,
+        clock.Clock,
+        figures_data.Sale,
+        figures_data.ShipmentOutReturn,
+        figures_data.Move,
+        figures_data.ShipmentOut,
+        figures_data.FiguresConfiguration,
+        figures_data.Operation,
+        figures.Figures,
+        alerts.Alert,
+        station_status.StationStatus,
         module="returns_station",
         type_="model",
     )

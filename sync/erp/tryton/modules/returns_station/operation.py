@@ -35,7 +35,7 @@ from trytond.transaction import Transaction, TransactionError
 from . import pull as reference
 from .exceptions import StationConflict
 from .handlers import handler_for
-from .savepoint import begin_transaction, open_savepoint, release, rollback_to
+from .savepoint import open_savepoint, release, rollback_to
 
 logger = logging.getLogger(__name__)
 # Faults of the database or of Tryton's transaction, not of the operation: the call fails (and
@@ -81,7 +81,6 @@ class Operation(ModelSQL, ModelView):
     def apply_batch(cls, operations):
         """Apply each ``{"operation": {...}, "photo": base64 | None}`` once; one result per item."""
         cursor = Transaction().connection.cursor()
-        begin_transaction(cursor)
         ids = [item["operation"]["id"] for item in operations]
         markers = {m.operation_id: m for m in cls.search([("operation_id", "in", ids)])} if ids else {}
         results = []

@@ -3,18 +3,13 @@
 from trytond.transaction import Transaction
 
 
-def begin_transaction(cursor):
-    """Make sure the call's transaction is open before its first savepoint.
-
-    SQLite (the embedded ERP) opens a transaction only before a write: a SAVEPOINT outside one
-    starts a transaction of its own that its RELEASE commits, so each operation's effect would
-    commit without its marker (found by bench/day.py). PostgreSQL is always in a transaction here.
-    """
-    if getattr(Transaction().connection, "in_transaction", True) is False:
-        cursor.execute("BEGIN IMMEDIATE")
-
-
 def open_savepoint(cursor, name):
+    # On SQLite a SAVEPOINT outside a transaction starts one, and its RELEASE commits it: an
+    # operation's effects would commit before its marker, and a call that fails later leaves them
+    # in the ERP without a marker (a re-send then conflicts with itself). Open the transaction first.
+    connection = Transaction().connection
+    if getattr(connection, "in_transaction", True) is False:
+        cursor.execute("BEGIN IMMEDIATE")
     cursor.execute(f"SAVEPOINT {name}")
 
 
