@@ -50,6 +50,7 @@ def machine() -> str:
 def versions() -> str:
     from importlib.metadata import version
 
+
     return f"zxing-cpp {version('zxing-cpp')}, pyzbar {version('pyzbar')}, OpenCV {cv2.__version__}"
 
 
