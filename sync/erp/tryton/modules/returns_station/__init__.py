@@ -79,6 +79,7 @@ Where things are in this module:
     lookups.py     products, lots, returns and locations by the ids and names stations send
     packing.py     the pack algorithm (confirm_pack, and decide_approval for a held short pack)
     approval.py    ``returns.station.approval``, a Workflow whose transitions are data
+    evidence.py    ``returns.station.evidence``: RPC ``gather`` (an evidence pack's records) and ``attach``
     person.py, product.py, stock.py, quality.py: fields this module adds to Tryton's models
 
 Registration: every class is registered by :func:`register` below.
@@ -86,7 +87,7 @@ Registration: every class is registered by :func:`register` below.
 
 from trytond.pool import Pool
 
-from . import approval, operation, person, product, quality, stock
+from . import approval, evidence, operation, person, product, quality, stock
 
 
 def register() -> None:
@@ -102,6 +103,7 @@ def register() -> None:
         quality.Inspection,
         operation.Operation,
         approval.Approval,
+        evidence.Evidence,
         module="returns_station",
         type_="model",
     )
