@@ -18,7 +18,7 @@ import base64
 import hashlib
 import io
 import json
-from typing import Any
+from typing import Any, Protocol
 
 MANIFEST_VERSION = 1
 
@@ -261,20 +261,20 @@ class EvidenceError(Exception):
     """A pack that cannot be built or verified, in the reader's words."""
 
 
-class EvidenceSource:
-    """What packs are built from and attached to (sync's Tryton connector has both methods)."""
+class EvidenceSource(Protocol):
+    """Where packs come from and go: sync's connector (``Connector.request``, raising ErpError)."""
 
-    def evidence(self, rma: str) -> dict[str, Any]: ...
+    def request(self, method: str, *args: Any, timeout: float | None = None) -> Any: ...
 
-    def attach_evidence(
-        self, rma: str, content_sha256: str, pdf: bytes, manifest_json: str
-    ) -> dict[str, Any]: ...
+
+GATHER = "returns.station.evidence.gather"
+ATTACH = "returns.station.evidence.attach"
 
 
 def make_pack(erp: EvidenceSource, rma: str) -> tuple[bytes, str, dict[str, Any]]:
     """Build the pack of ``rma`` from the ERP's records and attach it there (once per content):
     ``(pdf, content_sha256, the ERP's answer)``."""
-    gathered = erp.evidence(rma)
+    gathered = erp.request(GATHER, rma)
     if not gathered.get("units"):
         raise EvidenceError(f"return {rma} has no inspected unit in the ERP yet: nothing to put in a pack")
     content = manifest(gathered)
@@ -287,14 +287,14 @@ def make_pack(erp: EvidenceSource, rma: str) -> tuple[bytes, str, dict[str, Any]
                 )
     pdf = build_pdf(content, photos_of(gathered))
     digest = content_sha256(content)
-    answer = erp.attach_evidence(rma, digest, pdf, canonical(content))
+    answer = erp.request(ATTACH, rma, digest, base64.b64encode(pdf).decode("ascii"), canonical(content))
     return pdf, digest, answer
 
 
 def verify_pack(erp: EvidenceSource, rma: str, pdf: bytes | None = None) -> tuple[str | None, list[str]]:
     """Recompute a pack's hashes against the ERP's records now: ``(content_sha256, problems)``;
     no problem means nothing changed. ``pdf``: the pack to check (else the latest attached)."""
-    gathered = erp.evidence(rma)
+    gathered = erp.request(GATHER, rma)
     packs = gathered.get("packs") or []
     if not packs:
         raise EvidenceError(

@@ -27,6 +27,7 @@ class StripStatus:
     failures: int  # operations a person must look at (failed + conflict)
     last_error: str | None = None
     oldest_waiting_s: float | None = None
+    fault: str | None = None  # the store could not be written (disk full...): a red banner, plain words
 
     @property
     def label(self) -> str:
@@ -70,7 +71,9 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default)
 
 
-def strip_status(engine_status: Any | None, counts: dict[str, int], last_pull: str | None) -> StripStatus:
+def strip_status(
+    engine_status: Any | None, counts: dict[str, int], last_pull: str | None, fault: str | None = None
+) -> StripStatus:
     """Fold the sync engine's status (or, with no engine, the store's outbox counts) into the strip."""
     if engine_status is not None:
         counts = dict(_get(engine_status, "counts", None) or counts)
@@ -86,12 +89,14 @@ def strip_status(engine_status: Any | None, counts: dict[str, int], last_pull: s
             failures=counts.get("failed", 0) + counts.get("conflict", 0),
             last_error=_get(engine_status, "last_error"),
             oldest_waiting_s=_get(engine_status, "oldest_pending_age_s"),
+            fault=fault or _get(engine_status, "store_fault"),
         )
     return StripStatus(
         online=None,
         last_sync=last_pull,
         waiting=counts.get("pending", 0) + counts.get("sending", 0),
         failures=counts.get("failed", 0) + counts.get("conflict", 0),
+        fault=fault,
     )
 
 
@@ -145,8 +150,13 @@ class Station:
                 engine_status = self.engine.status()
             except Exception:  # a status read must never take the screen down
                 engine_status = None
-        last_pull = self.store.last_pull_at() if hasattr(self.store, "last_pull_at") else None
-        return strip_status(engine_status, self.store.queue_counts(), last_pull)
+        fault = getattr(self.store, "fault", None)
+        try:
+            last_pull = self.store.last_pull_at() if hasattr(self.store, "last_pull_at") else None
+            counts = self.store.queue_counts()
+        except Exception as exc:  # the store itself failing is what the banner is for
+            return StripStatus(online=None, last_sync=None, waiting=0, failures=0, fault=fault or str(exc))
+        return strip_status(engine_status, counts, last_pull, fault)
 
     def request_sync(self) -> None:
         """Ask the engine to sync soon (after a confirm); a no-op without one."""

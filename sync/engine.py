@@ -1,7 +1,8 @@
 """The sync engine: the one owner of all ERP traffic and of the station's sync state.
 
-It pushes the outbox in dependency order, in batches, and pulls reference data on a schedule and
-on demand. Views never call the ERP: they subscribe with :meth:`SyncEngine.add_listener` and render
+It pushes the outbox in dependency order, in batches, pulls reference data on a schedule and on
+demand, and answers online requests (:meth:`SyncEngine.request`: a question that needs the ERP
+now). Views never call the ERP: they subscribe with :meth:`SyncEngine.add_listener` and render
 :class:`SyncStatus` (the model is Home Assistant's DataUpdateCoordinator: one refresh at a time,
 requests debounced, one log line when the ERP goes away and one when it is back).
 
@@ -10,7 +11,15 @@ Failures, by kind (sync.erp.protocol):
   breaker then waits (exponential, jittered, capped) before trying the ERP again;
 - rejected: that operation becomes ``failed`` with the ERP's message; the rest go on;
 - conflict: that operation becomes ``conflict`` with the ERP's reason; the rest go on;
-- auth failed: nothing more is sent until the next scheduled attempt; the status says why.
+- auth failed: nothing more is sent until the next scheduled attempt; the status says why;
+- the ERP answered but failed on the request as a whole (a handler error, HTTP 4xx such as a batch
+  too large): the batch is split in halves until the operation at fault is alone; it counts a
+  fault, and after ``outbox.MAX_FAULTS`` it becomes ``failed`` with the ERP's words. The rest of
+  the batch is applied meanwhile. An unreachable ERP never counts a fault.
+
+One engine sends a station's outbox at a time: it holds the outbox's lease (``Outbox.acquire``)
+and beats its heartbeat from a thread of its own. Another engine on the same store (``station
+sync`` beside the app) waits for the lease; its status names the holder.
 """
 
 from __future__ import annotations
@@ -25,9 +34,21 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sync import outbox
-from sync.erp.protocol import Connector, ErpAuthFailed, ErpConflict, ErpError, ErpRejected, ErpUnavailable
+from sync.erp.protocol import (
+    Connector,
+    ErpAuthFailed,
+    ErpConflict,
+    ErpError,
+    ErpFault,
+    ErpMethodRefused,
+    ErpRejected,
+    ErpUnavailable,
+    Offline,
+    Refused,
+)
 from sync.operations import ApplyResult, Operation, utc_now
-from sync.store import Store
+from sync.outbox import BACKOFF_CAP_S, DONE, FAILED, HEARTBEAT_S, RETENTION_DAYS, LeaseHolder, new_holder_id
+from sync.store import Store, StoreFault
 
 if TYPE_CHECKING:
     from sync.erp.address import ErpAddress
@@ -51,6 +72,8 @@ class SyncStatus:
     blocked: int = 0  # pending operations waiting on a failed / conflicting / cancelled one
     syncing: bool = False
     auth_failed: bool = False
+    lease_holder: str | None = None  # another process sends this outbox: who, while this one waits
+    store_fault: str | None = None  # the store could not be written: plain words for a red banner
 
     @property
     def unsynced(self) -> int:
@@ -71,6 +94,8 @@ class SyncStatus:
             "blocked": self.blocked,
             "syncing": self.syncing,
             "auth_failed": self.auth_failed,
+            "lease_holder": self.lease_holder,
+            "store_fault": self.store_fault,
             **self.counts,
         }
 
@@ -82,6 +107,8 @@ class SyncReport:
     pulled: dict[str, int] = field(default_factory=dict)
     applied: int = 0
     already: int = 0  # re-sends the ERP had applied before (lost responses)
+    faults: int = 0  # times the ERP failed on an operation sent alone (counted toward its cap)
+    lease_holder: str | None = None  # set when another process holds the send lease: nothing sent
     failed: int = 0
     conflicts: int = 0
     requeued: int = 0
@@ -109,6 +136,7 @@ class SyncEngine:
         breaker_base: float = 1.0,
         breaker_cap: float = 60.0,
         rng: random.Random | None = None,
+        retention_days: float = RETENTION_DAYS,
     ) -> None:
         self.store = store
         self._factory = connector_factory
@@ -135,14 +163,21 @@ class SyncEngine:
         self._syncing = False
         self._pull_due = 0.0
         self._pull_requested = False  # set by request_sync, taken by the next cycle
-        self._recovered = False
+        # Online requests use a connector of their own, so a question does not wait for a push.
+        self._request_lock = threading.Lock()
+        self._request_connector: Connector | None = None
+        self.retention_days = retention_days
+        self._prune_due = 0.0
+        self.owner = new_holder_id()  # this engine's name on the outbox's send lease
+        self._waiting_for: LeaseHolder | None = None
+        self._heart: threading.Thread | None = None
+        self._heart_stop = threading.Event()
 
     # --- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
         """Run in a background thread: push when there is work, pull every ``pull_interval``."""
         if self._thread and self._thread.is_alive():
             return
-        self._recover_once()
         self._stopping.clear()
         self._thread = threading.Thread(target=self._run, name="sync-engine", daemon=True)
         self._thread.start()
@@ -154,12 +189,19 @@ class SyncEngine:
         if self._thread:
             self._thread.join(timeout)
             self._thread = None
+        self._let_go()
         with self._run_lock:
             if self._connector is not None:
                 try:
                     self._connector.close()
                 finally:
                     self._connector = None
+        with self._request_lock:
+            if self._request_connector is not None:
+                try:
+                    self._request_connector.close()
+                finally:
+                    self._request_connector = None
 
     def request_sync(self) -> None:
         """Ask for a push and pull soon (debounced, non-blocking). The UI calls it after each save."""
@@ -178,6 +220,28 @@ class SyncEngine:
 
         return unsubscribe
 
+    # --- online requests ---------------------------------------------------------------------------
+    def request(self, method: str, *args: Any, timeout: float = 10.0) -> Any | Offline | Refused:
+        """Ask the ERP something now: call the station-facing module method ``method`` (e.g.
+        ``returns.station.clock.now``) with ``args`` and return its answer, or :class:`Offline` when
+        the ERP cannot be reached within ``timeout`` seconds or refuses the station's login, or
+        :class:`Refused` with the ERP's words when it refuses the request. Blocking: call it off
+        the UI loop. Never raises for an ERP fault; ValueError for a method that is not the
+        module's (a bug). One request at a time; pushes and pulls go on beside it."""
+        with self._request_lock:
+            try:
+                if self._request_connector is None:
+                    self._request_connector = self._factory()
+                return self._request_connector.request(method, *args, timeout=timeout)
+            except ErpMethodRefused as exc:
+                return Refused(str(exc))
+            except ErpAuthFailed as exc:
+                return Offline(str(exc), auth_failed=True)
+            except ErpUnavailable as exc:
+                return Offline(str(exc))
+            except (ErpRejected, ErpConflict) as exc:
+                return Refused(str(exc))
+
     # --- status ------------------------------------------------------------------------------------
     def status(self) -> SyncStatus:
         counts = self.store.queue_counts()
@@ -189,11 +253,7 @@ class SyncEngine:
         if self._retry_at is not None and (counts["pending"] or self._online is False):
             next_at = _iso(datetime.now(UTC) + timedelta(seconds=max(0.0, self._retry_at - time.monotonic())))
         elif counts["pending"]:
-            due = self.store._one(
-                "SELECT min(next_attempt_at) AS at FROM outbox"
-                " WHERE state = 'pending' AND next_attempt_at IS NOT NULL"
-            )
-            next_at = due["at"] if due else None
+            next_at = self.store.outbox.next_due_at()
         return SyncStatus(
             online=self._online,
             last_success=self._last_success,
@@ -202,9 +262,11 @@ class SyncEngine:
             oldest_pending_age_s=None if age is None else round(age, 1),
             next_attempt_at=next_at,
             last_pull=self.store.last_pull_at(),
-            blocked=len(self._blocked_ids()),
+            blocked=len(self.store.outbox.blocked_ids()),
             syncing=self._syncing,
             auth_failed=self._auth_failed,
+            lease_holder=self._waiting_for.describe() if self._waiting_for is not None else None,
+            store_fault=self.store.fault,
         )
 
     # --- one exchange --------------------------------------------------------------------------
@@ -212,29 +274,90 @@ class SyncEngine:
         """Push everything deliverable, then pull once (what ``station sync --once`` does).
 
         Ignores the circuit breaker's wait (a person asked for it). Never raises for an ERP fault:
-        the report and :meth:`status` say what happened.
+        the report and :meth:`status` say what happened. When another process holds the outbox's
+        send lease, nothing is sent and ``report.lease_holder`` names it.
         """
-        self._recover_once()
         report = SyncReport()
+        background = self._thread is not None and self._thread.is_alive()
         with self._run_lock:
             self._set_syncing(True)
             try:
                 if push:
                     self._push_all(report)
+                    self._maybe_prune()
                 if pull and not self._auth_failed and not (report.errors and self._online is False):
                     self._pull(report)
             finally:
                 report.transient_left = self._transient_left()
+                if not background:
+                    self._let_go()
                 self._set_syncing(False)
         return report
 
     # --- internals ---------------------------------------------------------------------------------
-    def _recover_once(self) -> None:
-        if not self._recovered:
-            self._recovered = True
-            recovered = outbox.recover(self.store, station=self.station)
-            if recovered:
-                log.info("sync: %d operation(s) interrupted while sending will be sent again", recovered)
+    # --- the send lease ------------------------------------------------------------------------
+    def _hold_lease(self) -> bool:
+        """True when this engine holds the outbox's send lease (taking it if free or abandoned)."""
+        before = self.store.queue_counts()["sending"]
+        holder = self.store.outbox.acquire(self.owner, station=self.station)
+        was_waiting = self._waiting_for is not None
+        self._waiting_for = holder
+        if holder is not None:
+            if not was_waiting:
+                log.info("sync: %s sends this station's outbox; waiting for it", holder.describe())
+            return False
+        if before and not self._heart_alive():
+            log.info("sync: operation(s) left sending by a stopped sender will be sent again")
+        self._start_heart()
+        return True
+
+    def _heart_alive(self) -> bool:
+        return self._heart is not None and self._heart.is_alive()
+
+    def _start_heart(self) -> None:
+        if self._heart_alive():
+            return
+        self._heart_stop.clear()
+        self._heart = threading.Thread(target=self._beat, name="sync-lease-heartbeat", daemon=True)
+        self._heart.start()
+
+    def _beat(self) -> None:
+        while not self._heart_stop.wait(HEARTBEAT_S):
+            try:
+                if not self.store.outbox.heartbeat(self.owner):
+                    log.warning("sync: another process took over sending this station's outbox")
+                    return
+            except StoreFault:
+                continue  # the banner says so; try again at the next beat
+            except Exception:  # the store was closed under it: stop quietly
+                return
+
+    def _let_go(self) -> None:
+        """Stop the heartbeat and release the lease (what this engine claimed is settled by now)."""
+        self._heart_stop.set()
+        if self._heart is not None:
+            self._heart.join(2.0)
+            self._heart = None
+        try:
+            self.store.outbox.release_lease(self.owner)
+        except Exception:  # closed store, or a fault: a stale lease is taken over after 30 s anyway
+            log.debug("sync: could not release the send lease", exc_info=True)
+
+    def _maybe_prune(self) -> None:
+        if time.monotonic() < self._prune_due:
+            return
+        self._prune_due = time.monotonic() + 3600.0
+        try:
+            pruned = self.store.prune(retention_days=self.retention_days)
+        except StoreFault:
+            return
+        if pruned["operations"] or pruned["photos"]:
+            log.info(
+                "sync: pruned %d delivered operation(s) older than %g days and %d photo(s) the ERP holds",
+                pruned["operations"],
+                self.retention_days,
+                pruned["photos"],
+            )
 
     def _connector_(self) -> Connector:
         if self._connector is None:
@@ -264,6 +387,7 @@ class SyncEngine:
                     try:
                         report = SyncReport()
                         self._push_all(report)
+                        self._maybe_prune()
                         if pull_now and self._online is not False:
                             self._pull(report)
                     finally:
@@ -272,7 +396,14 @@ class SyncEngine:
                 log.exception("sync: unexpected error; will try again")
                 self._note_failure("unexpected error in the sync engine (see the log)")
                 continue
-            attempted = report.applied + report.already + report.failed + report.conflicts + report.requeued
+            attempted = (
+                report.applied
+                + report.already
+                + report.failed
+                + report.conflicts
+                + report.requeued
+                + report.faults
+            )
             if not attempted:
                 # Pending work that cannot go yet (waiting on a dependency's retry): do not spin.
                 self._wake.wait(1.0)
@@ -282,51 +413,28 @@ class SyncEngine:
         if self._retry_at is not None:
             return max(0.0, self._retry_at - now)
         waits = [max(0.0, self._pull_due - now)]
-        due = self.store._one(
-            "SELECT min(coalesce(next_attempt_at, '')) AS at FROM outbox WHERE state = 'pending'"
-        )
-        if due and due["at"] is not None:
-            if due["at"] == "":
-                if self._deliverable_exists():
-                    waits.append(0.0)
-            else:
-                waits.append(max(0.0, (_parse(due["at"]) - datetime.now(UTC)).total_seconds()))
+        if self._waiting_for is not None:
+            waits.append(HEARTBEAT_S)  # look at the lease again soon
+        elif self.store.outbox.deliverable_now():
+            waits.append(0.0)
+        else:
+            due = self.store.outbox.next_due_at()
+            if due is not None:
+                wait = (_parse(due) - datetime.now(UTC)).total_seconds()
+                # Further ahead than any backoff: the clock jumped back; it is due now.
+                waits.append(0.0 if wait > BACKOFF_CAP_S else max(0.0, wait))
         return min(min(waits), self.pull_interval)
-
-    def _deliverable_exists(self) -> bool:
-        blocked = self._blocked_ids()
-        return any(
-            row["id"] not in blocked for row in self.store.operations("pending", limit=len(blocked) + 1)
-        )
-
-    def _blocked_ids(self) -> set[str]:
-        rows = self.store._rows(
-            "SELECT id, depends_on AS deps FROM outbox WHERE state = 'pending' AND depends_on != '[]'"
-        )
-        if not rows:
-            return set()
-        states = {r["id"]: r["state"] for r in self.store._rows("SELECT id, state FROM outbox")}
-        blocked: set[str] = set()
-        # A dependency chain: blocked if any dependency is stuck with a person, or itself blocked.
-        changed = True
-        deps_of = {row["id"]: _json_list(row["deps"]) for row in rows}
-        while changed:
-            changed = False
-            for op_id, deps in deps_of.items():
-                if op_id in blocked:
-                    continue
-                if any(states.get(d) in ("failed", "conflict", "cancelled") or d in blocked for d in deps):
-                    blocked.add(op_id)
-                    changed = True
-        return blocked
 
     def _transient_left(self) -> int:
         counts = self.store.queue_counts()
-        return counts["pending"] + counts["sending"] - len(self._blocked_ids())
+        return counts["pending"] + counts["sending"] - len(self.store.outbox.blocked_ids())
 
     def _push_all(self, report: SyncReport) -> None:
+        if not self._hold_lease():
+            report.lease_holder = self._waiting_for.describe() if self._waiting_for else "another process"
+            return
         while True:
-            batch = outbox.claim(self.store, self.batch_size)
+            batch = self.store.outbox.claim(self.batch_size, owner=self.owner)
             if not batch:
                 return
             if not self._push_batch(batch, report):
@@ -334,19 +442,12 @@ class SyncEngine:
 
     def _push_batch(self, batch: list[Operation], report: SyncReport) -> bool:
         """Send one claimed batch; False when the ERP is unavailable (stop pushing for now)."""
-        connector = None
+        box = self.store.outbox
         try:
-            connector = self._connector_()
-            apply_batch = getattr(connector, "apply_batch", None)
-            if apply_batch is not None:
-                results: list[BatchResult] = apply_batch(batch, self.store.photo_bytes)
-            else:
-                results = []
-                for op in batch:
-                    try:
-                        results.append(connector.apply(op, self.store.photo_bytes))
-                    except (ErpRejected, ErpConflict) as exc:
-                        results.append(exc)
+            results = self._send(batch)
+        except ErpFault as exc:  # the ERP answered, and failed on the request as a whole
+            self._note_success()
+            return self._isolate(batch, str(exc), report)
         except ErpUnavailable as exc:
             self._give_back(batch, str(exc), report)
             self._note_failure(str(exc))
@@ -355,41 +456,90 @@ class SyncEngine:
             self._give_back(batch, str(exc), report)
             self._note_failure(str(exc), auth=True)
             return False
+        except ErpRejected as exc:  # the whole request refused (HTTP 4xx: too large, malformed)
+            self._note_success()
+            return self._isolate(batch, str(exc), report)
         except Exception as exc:
             self._give_back(batch, f"unexpected error: {type(exc).__name__}", report)
             self._note_failure("unexpected error in the ERP connector (see the log)")
             log.exception("sync: connector raised while applying a batch")
             return False
         self._note_success()
-        # One transaction (one fsync) records the whole batch's outcome.
+        # One transaction (one fsync) records the whole batch's outcome. An outcome for a row this
+        # engine no longer holds (taken over after its heartbeat stopped) is dropped: re-sent later.
         with self.store.atomic():
             for op, result in zip(batch, results, strict=True):
                 if isinstance(result, ApplyResult):
-                    outbox.ack(self.store, op.id, erp_refs=result.erp_refs, already=result.already)
-                    if result.already:
-                        report.already += 1
-                    else:
-                        report.applied += 1
+                    if box.ack(op.id, erp_refs=result.erp_refs, already=result.already, owner=self.owner):
+                        if result.already:
+                            report.already += 1
+                        else:
+                            report.applied += 1
                 elif isinstance(result, ErpConflict):
-                    outbox.conflict(self.store, op.id, str(result))
-                    report.conflicts += 1
+                    if box.conflict(op.id, str(result), owner=self.owner):
+                        report.conflicts += 1
                 elif isinstance(result, ErpRejected):
-                    outbox.fail(self.store, op.id, str(result))
-                    report.failed += 1
+                    if box.fail(op.id, str(result), owner=self.owner):
+                        report.failed += 1
+                elif isinstance(result, ErpFault):
+                    self._count_fault(op, str(result), report)
                 elif isinstance(result, ErpUnavailable):
-                    outbox.requeue(
-                        self.store, op.id, str(result), delay=outbox.backoff_delay(1, rng=self._rng)
-                    )
-                    report.requeued += 1
+                    if box.requeue(
+                        op.id, str(result), delay=outbox.backoff_delay(1, rng=self._rng), owner=self.owner
+                    ):
+                        report.requeued += 1
                 else:  # not attempted: a dependency in this batch did not apply
-                    outbox.release(self.store, [op.id])
+                    box.release([op.id], owner=self.owner)
         self._notify()
         return True
+
+    def _send(self, batch: list[Operation]) -> list[BatchResult]:
+        connector = self._connector_()
+        apply_batch = getattr(connector, "apply_batch", None)
+        if apply_batch is not None:
+            return apply_batch(batch, self.store.photo_bytes)
+        results: list[BatchResult] = []
+        for op in batch:
+            try:
+                results.append(connector.apply(op, self.store.photo_bytes))
+            except (ErpRejected, ErpConflict) as exc:
+                results.append(exc)
+        return results
+
+    def _isolate(self, batch: list[Operation], message: str, report: SyncReport) -> bool:
+        """The ERP failed on the whole batch: split it until the operation at fault is alone, so
+        the others are applied; the one at fault counts a fault (failed at the cap)."""
+        if len(batch) == 1:
+            self._count_fault(batch[0], message, report)
+            self._notify()
+            return True
+        middle = len(batch) // 2
+        first, second = batch[:middle], batch[middle:]
+        if not self._push_batch(first, report):
+            self.store.outbox.release([op.id for op in second], owner=self.owner)
+            return False
+        # What depends on an operation of the first half that did not apply waits for it.
+        unsettled = {op.id for op in first if (self.store.operation(op.id) or {}).get("state") != DONE}
+        ready = [op for op in second if not unsettled & set(op.depends_on)]
+        waiting = [op.id for op in second if unsettled & set(op.depends_on)]
+        if waiting:
+            self.store.outbox.release(waiting, owner=self.owner)
+            unsettled |= set(waiting)
+        if not ready:
+            return True
+        return self._push_batch(ready, report)
+
+    def _count_fault(self, op: Operation, message: str, report: SyncReport) -> None:
+        state = self.store.outbox.fault(op.id, message, owner=self.owner, rng=self._rng)
+        report.faults += 1
+        if state == FAILED:
+            report.failed += 1
+            log.warning("sync: operation %s (%s) failed: %s", op.id, op.type, message)
 
     def _give_back(self, batch: list[Operation], message: str, report: SyncReport) -> None:
         with self.store.atomic():
             for op in batch:
-                outbox.requeue(self.store, op.id, message, delay=0.0)
+                self.store.outbox.requeue(op.id, message, delay=0.0, owner=self.owner)
         report.requeued += len(batch)
         report.errors.append(message)
 
@@ -467,9 +617,3 @@ def _parse(value: str) -> datetime:
 
 def _iso(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def _json_list(text: str) -> list[str]:
-    import json
-
-    return list(json.loads(text or "[]"))

@@ -108,6 +108,66 @@ def m003_drafts_photos_audit(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_progress_lease_faults(db: Database) -> None:
+    # What this station confirmed, one row per return line, unit or shipment it concerns, written
+    # in the same transaction as the operation that carries it: tasks read it instead of the
+    # outbox's payloads, and a confirm re-checks it (a unit is never confirmed twice).
+    db.execute(
+        """CREATE TABLE progress (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            op_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            line TEXT NOT NULL DEFAULT '',
+            quantity REAL NOT NULL DEFAULT 0,
+            data TEXT,
+            at TEXT NOT NULL)"""
+    )
+    db.execute("CREATE INDEX progress_subject ON progress (kind, subject)")
+    db.execute("CREATE INDEX progress_op ON progress (op_id)")
+    # The one process that sends this station's outbox, and its heartbeat.
+    db.execute(
+        """CREATE TABLE outbox_lease (
+            name TEXT PRIMARY KEY, holder TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
+            acquired_at TEXT NOT NULL, heartbeat_at TEXT NOT NULL, beats INTEGER NOT NULL DEFAULT 0)"""
+    )
+    # Who claimed a row in 'sending' (a lease holder), and how many times the ERP failed on it when
+    # sent alone (an unreachable ERP never counts): at the cap it becomes 'failed'.
+    db.execute("ALTER TABLE outbox ADD COLUMN claimed_by TEXT")
+    db.execute("ALTER TABLE outbox ADD COLUMN faults INTEGER NOT NULL DEFAULT 0")
+    db.execute("CREATE INDEX outbox_done_at ON outbox (state, updated_at)")
+    # Photos the ERP confirmed holding (pruned from the station after that).
+    db.execute("ALTER TABLE photos ADD COLUMN confirmed_at TEXT")
+    _backfill_progress(db)
+
+
+def _backfill_progress(db: Database) -> None:
+    """A station upgraded with work in its outbox keeps knowing what it confirmed."""
+    import json
+
+    from sync.progress import progress_of
+
+    rows = db.execute(
+        "SELECT id, operation, created_at FROM outbox WHERE state != 'cancelled' ORDER BY seq"
+    ).fetchall()
+    for op_id, text, created_at in rows:
+        for entry in progress_of(json.loads(text)):
+            db.execute(
+                "INSERT INTO progress (op_id, kind, subject, line, quantity, data, at)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (
+                    op_id,
+                    entry.kind,
+                    entry.subject,
+                    entry.line,
+                    entry.quantity,
+                    json.dumps(entry.data, sort_keys=True) if entry.data is not None else None,
+                    created_at,
+                ),
+            )
+
+
 def known_names() -> list[str]:
     """The migration names this code knows, in order."""
     return [migration.name for migration in migrations._migrations]

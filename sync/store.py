@@ -19,8 +19,10 @@ import re
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +30,56 @@ from sqlite_utils import Database
 
 from sync.migrations import known_names, migrations
 from sync.operations import Operation, utc_now
-from sync.outbox import OUTBOX_STATES, check_transition
+from sync.outbox import Outbox
+from sync.progress import progress_of
 from sync.reference import REFERENCE_KINDS, Approval, Location, Lot, Person, Product, Return, Shipment
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _MIME_SUFFIX = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+MAX_PHOTO_BYTES = (
+    12 * 1024 * 1024
+)  # a phone's full-size JPEG is 3-8 MB; the ERP batch limit is 8 MB of base64
 
 
 class StoreError(Exception):
     """The store file cannot be used (corrupt, truncated, newer schema); the message says what to do."""
+
+
+class StoreFault(StoreError):
+    """A write could not be saved (disk full, I/O error, locked too long). The transaction was rolled
+    back whole: nothing saved before is lost. ``str()`` says so in a worker's words."""
+
+
+class PhotoRefused(ValueError):
+    """A photo the station will not keep (too big, not an image); the message says what to do."""
+
+
+def _is_fault(exc: BaseException) -> bool:
+    """A fault of the disk or the file (full, I/O, locked), not a bug or a refused write."""
+    if isinstance(exc, StoreFault):
+        return False
+    if isinstance(exc, OSError):
+        return True
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        return not any(word in text for word in ("no such", "syntax", "append-only", "constraint"))
+    return isinstance(exc, sqlite3.DatabaseError) and "disk" in str(exc).lower()
+
+
+def _fault_words(exc: BaseException) -> str:
+    text = str(exc).lower()
+    if "full" in text or getattr(exc, "errno", None) == 28:
+        what = "the station's disk is full"
+    elif "locked" in text or "busy" in text:
+        what = "the station's store is busy (another program holds it)"
+    elif "readonly" in text or "read-only" in text or getattr(exc, "errno", None) in (13, 30):
+        what = "the station's store cannot be written (read-only)"
+    else:
+        what = f"the station's store failed to write ({str(exc).splitlines()[0][:80] or type(exc).__name__})"
+    return (
+        f"NOT SAVED: {what}. Everything confirmed before is kept; the last action was not recorded. "
+        "Ask IT to free space or check the disk, then do it again."
+    )
 
 
 def gtin14(code: str) -> str:
@@ -68,6 +111,11 @@ class Store:
         self.path = path
         self.photos_dir = photos_dir
         self._lock = threading.RLock()
+        self.outbox = Outbox(self)
+        # Tests set ``fault_hook(point)``; it is called before each write ("enqueue", "audit",
+        # "draft", "progress", "outbox", "commit"...) and may raise, or kill the process.
+        self.fault_hook: Callable[[str], None] | None = None
+        self.fault: str | None = None  # the last hard fault's words, until a write succeeds again
 
     # --- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -137,13 +185,65 @@ class Store:
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
-        """One transaction (nested: savepoint); any exception rolls back."""
-        with self._lock, self._db.atomic():
-            yield
+        """One transaction (nested: savepoint); any exception rolls back.
+
+        The outer block begins IMMEDIATE: it takes the file's write lock first, so what it reads
+        (a confirm's re-check) cannot change under it from another process before it commits.
+        An SQLite or disk error becomes :class:`StoreFault` (all of the block rolled back).
+        """
+        with self._lock:
+            conn = self._db.conn
+            if conn.in_transaction:
+                name = f"sp_{uuid.uuid4().hex}"
+                conn.execute(f"SAVEPOINT {name}")
+                try:
+                    yield
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                        conn.execute(f"RELEASE SAVEPOINT {name}")
+                    raise
+                else:
+                    conn.execute(f"RELEASE SAVEPOINT {name}")
+                return
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._faulted(exc) from exc
+            try:
+                yield
+                self._hook("commit")
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if _is_fault(exc):
+                    raise self._faulted(exc) from exc
+                raise
+            self.fault = None
+
+    def _faulted(self, exc: BaseException) -> StoreFault:
+        fault = StoreFault(_fault_words(exc))
+        self.fault = str(fault)
+        return fault
+
+    def _hook(self, point: str) -> None:
+        if self.fault_hook is not None:
+            self.fault_hook(point)
+
+    def _write(self, point: str, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> sqlite3.Cursor:
+        """One write statement, inside the caller's ``atomic()`` block; the fault hook runs first."""
+        self._hook(point)
+        return self._db.conn.execute(sql, params)
 
     def _rows(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
         with self._lock:
-            cursor = self._db.conn.execute(sql, params)
+            try:
+                cursor = self._db.conn.execute(sql, params)
+            except sqlite3.OperationalError as exc:
+                if not _is_fault(exc):
+                    raise
+                raise self._faulted(exc) from exc
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -350,94 +450,110 @@ class Store:
         """True when no reference data was ever pulled (a new station)."""
         return self._one("SELECT 1 AS x FROM cursors UNION ALL SELECT 1 FROM products LIMIT 1") is None
 
-    # --- outbox ------------------------------------------------------------------------------
+    # --- outbox (all of its SQL lives in sync.outbox.Outbox: ``store.outbox``) ------------------
     def enqueue(self, op: Operation) -> None:
         """Durably queue ``op`` (committed before return). Re-queuing the same id is a no-op."""
-        now = utc_now()
         with self.atomic():
-            self._db.conn.execute(
-                "INSERT OR IGNORE INTO outbox (id, type, version, station, user, created_at, queued_at,"
-                " updated_at, state, attempts, next_attempt_at, error, depends_on, operation)"
-                " VALUES (?,?,?,?,?,?,?,?,'pending',0,NULL,NULL,?,?)",
-                (
-                    op.id,
-                    op.type,
-                    op.version,
-                    op.station,
-                    op.user,
-                    op.created_at,
-                    now,
-                    now,
-                    json.dumps(list(op.depends_on)),
-                    op.to_json(),
-                ),
-            )
+            self.outbox.enqueue(op)
 
     def operation(self, op_id: str) -> dict[str, Any] | None:
         """One outbox row (see :meth:`operations`), or None."""
-        row = self._one("SELECT * FROM outbox WHERE id = ?", (op_id,))
-        return _outbox_row(row) if row else None
+        return self.outbox.get(op_id)
 
     def operations(self, state: str | None = None, *, limit: int | None = None) -> list[dict[str, Any]]:
         """Outbox rows, oldest first: id, type, state, error, attempts, created_at, operation (dict).
 
         Also: ``seq``, ``version``, ``station``, ``user``, ``queued_at``, ``updated_at``,
-        ``next_attempt_at``, ``depends_on`` (list) and ``erp_refs`` (dict, once applied).
+        ``next_attempt_at``, ``depends_on`` (list), ``erp_refs`` (dict, once applied), ``faults``.
         """
-        sql = "SELECT * FROM outbox"
-        params: list[Any] = []
-        if state is not None:
-            sql += " WHERE state = ?"
-            params.append(state)
-        sql += " ORDER BY seq"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
-        return [_outbox_row(row) for row in self._rows(sql, params)]
+        return self.outbox.rows(state, limit=limit)
 
     def queue_counts(self) -> dict[str, int]:
         """Counts by outbox state: pending, sending, done, failed, conflict, cancelled (all keys present)."""
-        counts = dict.fromkeys(OUTBOX_STATES, 0)
-        for row in self._rows("SELECT state, count(*) AS n FROM outbox GROUP BY state"):
-            counts[row["state"]] = row["n"]
-        return counts
+        return self.outbox.counts()
 
     def oldest_pending_created_at(self) -> str | None:
         """The station time the oldest operation not yet delivered (pending or sending) was created."""
-        row = self._one("SELECT min(created_at) AS at FROM outbox WHERE state IN ('pending', 'sending')")
-        return row["at"] if row else None
+        return self.outbox.oldest_undelivered_created_at()
 
     def set_operation_state(self, op_id: str, state: str, **fields: Any) -> dict[str, Any]:
-        """Move an outbox row to ``state`` (checked by ``sync.outbox``), updating ``fields`` with it.
+        """Move an outbox row to ``state`` (checked by ``sync.outbox``); see ``Outbox.set_state``."""
+        return self.outbox.set_state(op_id, state, **fields)
 
-        ``fields`` may set ``error``, ``attempts``, ``next_attempt_at``, ``erp_refs`` (dict) and
-        ``operation`` (an :class:`Operation`, a supervisor's edit). Raises KeyError for an unknown
-        id and ``sync.outbox.IllegalTransition`` for a move the state table does not allow.
-        """
-        allowed = {"error", "attempts", "next_attempt_at", "erp_refs", "operation"}
-        if set(fields) - allowed:
-            raise TypeError(f"cannot set {sorted(set(fields) - allowed)} on an outbox row")
+    def prune(self, *, retention_days: float = 30.0, now: datetime | None = None) -> dict[str, int]:
+        """Bounded growth: delete ``done`` operations older than ``retention_days`` (their audit rows
+        stay) and the files of photos the ERP holds that nothing here still needs (an operation not
+        yet done, a draft, a pending approval's evidence). Never touches anything not yet done."""
         with self.atomic():
-            row = self._one("SELECT state FROM outbox WHERE id = ?", (op_id,))
-            if row is None:
-                raise KeyError(f"no operation {op_id} in this station's outbox")
-            check_transition(row["state"], state)
-            values: dict[str, Any] = {"state": state, "updated_at": utc_now()}
-            for name, value in fields.items():
-                if name == "erp_refs":
-                    value = json.dumps(value, sort_keys=True) if value is not None else None
-                elif name == "operation":
-                    values["depends_on"] = json.dumps(list(value.depends_on))
-                    value = value.to_json()
-                values[name] = value
-            assignments = ", ".join(f"{name} = ?" for name in values)
-            self._db.conn.execute(f"UPDATE outbox SET {assignments} WHERE id = ?", [*values.values(), op_id])
-            return self.operation(op_id)  # type: ignore[return-value]
+            operations = self.outbox.prune(older_than_days=retention_days, now=now)
+            delivered = set(self.outbox.photos_delivered())
+            needed = self.outbox.photos_still_needed()
+        keep_text = " ".join(
+            row["data"]
+            for row in self._rows(
+                "SELECT data FROM drafts UNION ALL SELECT data FROM approvals WHERE state = 'pending'"
+            )
+        )
+        removed = 0
+        for sha in sorted(delivered - needed):
+            if sha in keep_text:
+                continue
+            row = self._one("SELECT confirmed_at FROM photos WHERE sha256 = ?", (sha,))
+            if row is not None and row["confirmed_at"] is not None:
+                continue
+            try:
+                self.photo_path(sha).unlink(missing_ok=True)
+            except (OSError, ValueError):
+                continue
+            with self.atomic():
+                self._write("photo", "UPDATE photos SET confirmed_at = ? WHERE sha256 = ?", (utc_now(), sha))
+            removed += 1
+        return {"operations": operations, "photos": removed}
+
+    # --- progress: what this station confirmed (sync.progress) ---------------------------------
+    def record_progress(self, op: Operation) -> None:
+        """Write the progress rows ``op`` carries (call inside the atomic block that queues it)."""
+        at = utc_now()
+        with self.atomic():
+            for entry in progress_of(op.to_dict()):
+                self._write(
+                    "progress",
+                    "INSERT INTO progress (op_id, kind, subject, line, quantity, data, at)"
+                    " VALUES (?,?,?,?,?,?,?)",
+                    (
+                        op.id,
+                        entry.kind,
+                        entry.subject,
+                        entry.line,
+                        entry.quantity,
+                        json.dumps(entry.data, sort_keys=True) if entry.data is not None else None,
+                        at,
+                    ),
+                )
+
+    def progress(self, kind: str, subject: str | int | None = None) -> list[dict[str, Any]]:
+        """Progress rows of ``kind`` (for ``subject`` if given), oldest first: op_id, subject, line,
+        quantity, data (dict or None)."""
+        if subject is None:
+            rows = self._rows("SELECT * FROM progress WHERE kind = ? ORDER BY seq", (kind,))
+        else:
+            rows = self._rows(
+                "SELECT * FROM progress WHERE kind = ? AND subject = ? ORDER BY seq", (kind, str(subject))
+            )
+        for row in rows:
+            row["data"] = json.loads(row["data"]) if row["data"] else None
+        return rows
+
+    def forget_progress(self, op_id: str) -> None:
+        """Remove what a cancelled operation had confirmed."""
+        with self.atomic():
+            self._write("progress", "DELETE FROM progress WHERE op_id = ?", (op_id,))
 
     # --- drafts: work in progress that must survive a reload or a crash -----------------------
     def save_draft(self, key: str, data: dict[str, Any]) -> None:
         with self.atomic():
-            self._db.conn.execute(
+            self._write(
+                "draft",
                 "INSERT OR REPLACE INTO drafts (key, data, updated_at) VALUES (?, ?, ?)",
                 (key, json.dumps(data, sort_keys=True), utc_now()),
             )
@@ -448,7 +564,7 @@ class Store:
 
     def clear_draft(self, key: str) -> None:
         with self.atomic():
-            self._db.conn.execute("DELETE FROM drafts WHERE key = ?", (key,))
+            self._write("draft", "DELETE FROM drafts WHERE key = ?", (key,))
 
     def drafts(self) -> list[dict[str, Any]]:
         """Every saved draft: key, data (dict), updated_at; oldest first."""
@@ -461,7 +577,16 @@ class Store:
     def add_photo(self, data: bytes, *, mime: str = "image/jpeg") -> str:
         """Store the bytes as a file named by their SHA-256 (durable before return); return the hash."""
         if not data:
-            raise ValueError("a photo cannot be empty")
+            raise PhotoRefused("the photo is empty: take it again")
+        if len(data) > MAX_PHOTO_BYTES:
+            raise PhotoRefused(
+                f"the photo is too big ({len(data) / 1e6:.1f} MB; at most {MAX_PHOTO_BYTES / 1e6:.0f} MB): "
+                "take it again at a lower resolution"
+            )
+        if mime not in _MIME_SUFFIX or _looks_like_other(data):
+            raise PhotoRefused(
+                f"that file is not a photo the station keeps ({mime}): use a JPEG, PNG or WebP picture"
+            )
         digest = hashlib.sha256(data).hexdigest()
         target = self.photo_path(digest)
         if not target.exists() or target.stat().st_size != len(data):
@@ -473,12 +598,16 @@ class Store:
                     handle.flush()
                     os.fsync(handle.fileno())
                 os.replace(tmp, target)
+            except OSError as exc:
+                Path(tmp).unlink(missing_ok=True)
+                raise self._faulted(exc) from exc
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
             _fsync_dir(target.parent)
         with self.atomic():
-            self._db.conn.execute(
+            self._write(
+                "photo",
                 "INSERT OR IGNORE INTO photos (sha256, mime, size, added_at) VALUES (?, ?, ?, ?)",
                 (digest, mime, len(data), utc_now()),
             )
@@ -509,7 +638,8 @@ class Store:
     ) -> None:
         """Append one entry to the audit log (durable before return). Entries are never changed."""
         with self.atomic():
-            self._db.conn.execute(
+            self._write(
+                "audit",
                 "INSERT INTO audit (at, who, what, station, op_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     utc_now(),
@@ -530,12 +660,12 @@ class Store:
         return rows
 
 
-def _outbox_row(row: dict[str, Any]) -> dict[str, Any]:
-    out = dict(row)
-    out["operation"] = json.loads(row["operation"])
-    out["depends_on"] = json.loads(row["depends_on"])
-    out["erp_refs"] = json.loads(row["erp_refs"]) if row["erp_refs"] else None
-    return out
+_NOT_PICTURES = (b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"GIF8", b"\x00\x00\x00", b"MZ", b"{", b"<")
+
+
+def _looks_like_other(data: bytes) -> bool:
+    """True when the bytes begin like a known non-picture file (PDF, zip, GIF, video, text markup)."""
+    return data.startswith(_NOT_PICTURES)
 
 
 def _fsync_dir(folder: Path) -> None:

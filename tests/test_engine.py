@@ -109,3 +109,17 @@ def test_background_engine_backs_off_instead_of_hammering(store, dead_address):
     assert len(calls) == 1
     attempts = store.operation(store.operations()[0]["id"])["attempts"]
     assert 1 <= attempts <= 6
+
+
+def test_an_unreachable_erp_never_counts_toward_the_poison_cap(store, dead_address):
+    from sync.outbox import MAX_FAULTS
+
+    operations = [op() for _ in range(2)]
+    for o in operations:
+        store.enqueue(o)
+    engine = engine_for(store, dead_address)
+    for _ in range(MAX_FAULTS + 2):  # a long outage: many attempts
+        engine.sync_once(pull=False)
+    rows = store.operations()
+    assert [row["state"] for row in rows] == ["pending", "pending"]
+    assert all(row["faults"] == 0 and row["attempts"] >= MAX_FAULTS for row in rows)

@@ -46,6 +46,27 @@ def test_strip_without_an_engine_reads_the_outbox_and_says_not_connected():
     assert strip.label.startswith("Not connected")
 
 
+def test_a_store_that_cannot_be_written_turns_the_strip_into_a_red_banner_in_plain_words(tmp_path, store):
+    import sqlite3
+
+    from sync.operations import new_operation
+    from sync.store import StoreFault
+
+    station = Station(load_settings(data_dir=tmp_path, station_id="S1", environ={}), store)
+    assert station.status().fault is None
+
+    def disk_full(point):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    store.fault_hook = disk_full
+    with pytest.raises(StoreFault):
+        store.enqueue(new_operation("request_approval", {"request_id": "r"}, station="S1", user="U-1"))
+    assert station.status().fault.startswith("NOT SAVED: the station's disk is full")
+    store.fault_hook = None
+    store.enqueue(new_operation("request_approval", {"request_id": "r2"}, station="S1", user="U-1"))
+    assert station.status().fault is None and station.status().waiting == 1
+
+
 def test_saved_settings_are_private_to_the_station_user_and_flags_win(tmp_path):
     erp = ErpAddress(host="erp.lan", port=8000, database="returns", user="clerk", password="s3cret!")
     save(tmp_path, SavedSettings(erp_url=erp.url(), station_id="dock-2"))

@@ -23,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--once",
         action="store_true",
         help="one push of everything deliverable and one pull, then exit: status 0 when nothing is left "
-        "waiting for the ERP, 1 when some operations still wait (ERP unreachable), 3 when the ERP "
+        "waiting for the ERP, 1 when some operations still wait (ERP unreachable, or another process "
+        "such as the running app sends this station's outbox: it is named), 3 when the ERP "
         "refused the station's login",
     )
     sync.add_argument(
@@ -78,6 +79,13 @@ def _sync(args: argparse.Namespace) -> int:
         if args.once:
             report = engine.sync_once()
             status = engine.status()
+            if report.lease_holder:
+                print(
+                    f"station: another process sends this station's outbox: {report.lease_holder}. "
+                    "Nothing was sent; it delivers the operations (stop it to sync from here)",
+                    file=sys.stderr,
+                )
+                return 1
             pulled = sum(report.pulled.values())
             print(
                 f"sent {report.applied} (already in the ERP: {report.already}), failed {report.failed}, "
@@ -112,6 +120,7 @@ def _printer():
             f"{'online' if status.online else 'offline' if status.online is False else 'not tried'}: "
             f"waiting {status.unsynced}, need a person {status.needs_attention}"
             + (f" ({status.last_error})" if status.last_error else "")
+            + (f"; another process sends this outbox: {status.lease_holder}" if status.lease_holder else "")
         )
         if line != last[0]:
             last[0] = line

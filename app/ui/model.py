@@ -62,6 +62,8 @@ class StationModel:
             # the outbox write is durable before the worker is told so (ARCHITECTURE.md)
             message += " Saved at this station."
         self.say(fb.kind, message)
+        if getattr(outcome, "code", None) == "store_fault":
+            self.refresh_status()  # the red banner, at once
         return fb.kind != "refused"
 
     def go(self, screen: Screen) -> None:

@@ -26,6 +26,26 @@ def StatusStrip(status: StripStatus | None) -> ft.Control:
     """Online/offline, last sync, operations waiting, failures: on every screen, one line."""
     if status is None:
         return ft.Container(height=0)
+    if status.fault:
+        return ft.Container(
+            bgcolor=theme.REFUSED,
+            padding=ft.Padding.symmetric(horizontal=12, vertical=10),
+            content=ft.Row(
+                spacing=8,
+                controls=[
+                    ft.Icon(ft.Icons.REPORT, color=ft.Colors.WHITE, size=24),
+                    ft.Text(
+                        status.fault,
+                        color=ft.Colors.WHITE,
+                        size=16,
+                        weight=ft.FontWeight.W_600,
+                        expand=True,
+                        no_wrap=False,
+                        semantics_label=status.fault,
+                    ),
+                ],
+            ),
+        )
     if status.failures:
         colour, icon = theme.REFUSED, ft.Icons.ERROR
     elif status.online:

@@ -31,7 +31,9 @@ from app.workflows.views import TaskView
 from sync.common.families import Answer
 from sync.common.rules import RuleBook
 from sync.operations import Operation, new_operation
+from sync.outbox import IllegalTransition, OutboxError, allowed_actions
 from sync.reference import Person
+from sync.store import PhotoRefused, StoreFault
 
 if TYPE_CHECKING:  # the domain never opens SQLite itself: it is handed a store
     from sync.store import Store
@@ -40,7 +42,6 @@ DEFAULT_IDLE_SIGN_OUT = timedelta(minutes=10)
 MAX_REFUSALS_SHOWN = 5
 MAX_PIN_TRIES = 5
 PIN_LOCKOUT = timedelta(minutes=5)
-_LIVE_STATES = ("pending", "sending", "done", "failed", "conflict")
 
 
 def _utc_now() -> datetime:
@@ -75,8 +76,7 @@ class StationSession:
         self._last_action: datetime | None = None
         self._last: Outcome | None = None
         self._refusals: list[Refusal] = []
-        self._outbox_fingerprint: tuple[tuple[str, int], ...] | None = None
-        self._outbox_by_type: dict[str, list[dict[str, Any]]] = {}
+        self.fault: str | None = None  # the last hard fault of the store, in plain words
 
     # --- the clock and the desk (what tasks use) ------------------------------------------------
     def now(self) -> datetime:
@@ -105,10 +105,12 @@ class StationSession:
         )
 
     def queue(self, ops: list[Operation], what: str) -> None:
-        """Queue ``ops`` durably, with their audit row, in one transaction: all of them or none."""
+        """Queue ``ops`` with their audit row and the progress they carry, in one transaction (the
+        caller's: a confirm's draft commits with them). All of them or none."""
         with self.store.atomic():
             for op in ops:
                 self.store.enqueue(op)
+                self.store.record_progress(op)
             self.store.audit(
                 who=self.person["badge"],
                 what=what,
@@ -117,20 +119,9 @@ class StationSession:
                 detail={"operations": [op.id for op in ops]},
             )
 
-    def queued(self, type: str) -> list[dict[str, Any]]:
-        """Operations of ``type`` this station queued (any live outbox state), as dicts.
-
-        Reading the whole outbox costs ~60 ms per 1,000 operations, and a station keeps its
-        delivered ones: the rows are cached and read again only when the counts by state change
-        (a new operation, a delivery, a cancel)."""
-        fingerprint = tuple(sorted(self.store.queue_counts().items()))
-        if fingerprint != self._outbox_fingerprint:
-            by_type: dict[str, list[dict[str, Any]]] = {}
-            for row in self.store.operations():
-                if row["state"] in _LIVE_STATES:
-                    by_type.setdefault(row["type"], []).append(row["operation"])
-            self._outbox_by_type, self._outbox_fingerprint = by_type, fingerprint
-        return list(self._outbox_by_type.get(type, ()))
+    def progress(self, kind: str, subject: str | int | None = None) -> list[dict[str, Any]]:
+        """What this station confirmed (sync.progress rows of ``kind``, for ``subject`` if given)."""
+        return self.store.progress(kind, subject)
 
     # --- people ----------------------------------------------------------------------------------
     @property
@@ -278,7 +269,12 @@ class StationSession:
             return self._record(Refusal("empty_photo", "the photo is empty: take it again"))
         if self._task.kind != "inspect":
             return self._record(Refusal("not_here", "photos are taken in Inspect"))
-        sha = self.store.add_photo(data, mime=mime)
+        try:
+            sha = self.store.add_photo(data, mime=mime)
+        except PhotoRefused as exc:
+            return self._record(Refusal("photo_refused", str(exc)))
+        except StoreFault as exc:
+            return self._record(self._fault(exc))
         return self._act(lambda task: task.photo(sha, mime))
 
     def grade(self, grade: str) -> Outcome:
@@ -375,12 +371,79 @@ class StationSession:
         return None
 
     def _act(self, action: Callable[[Task], Outcome]) -> Outcome:
+        """Run ``action`` and save the task's draft in one transaction with whatever the action
+        queued: a crash, a full disk or another tab leaves all of it or none of it."""
         refusal = self._gate(need_task=True)
         if refusal:
             return refusal
-        outcome = action(self._task)
-        self._save_draft()
+        task = self._task
+        before = task.to_draft()
+        try:
+            with self.store.atomic():
+                outcome = action(task)
+                self._save_draft()
+        except StoreFault as exc:
+            task.restore(before)  # what the worker sees is what the store holds
+            return self._record(self._fault(exc))
+        self.fault = None
         return self._record(outcome)
+
+    def _fault(self, exc: StoreFault) -> Refusal:
+        self.fault = str(exc)
+        return Refusal("store_fault", str(exc))
+
+    # --- the outbox, for a supervisor (the Supervise screen goes through these) -------------------
+    def outbox_rows(self, state: str, *, limit: int | None = None) -> list[dict[str, Any]]:
+        """This station's operations in ``state`` (oldest first), each with ``actions``: the
+        supervisor actions the outbox's state table allows for it."""
+        rows = self.store.operations(state, limit=limit)
+        for row in rows:
+            row["actions"] = sorted(allowed_actions(row["state"]))
+        return rows
+
+    def outbox_counts(self) -> dict[str, int]:
+        return self.store.queue_counts()
+
+    def retry_operation(self, op_id: str) -> Outcome:
+        """Send a failed or conflicting operation again (a supervisor; audited)."""
+        return self._outbox_action(
+            "Sent again", lambda who: self.store.outbox.retry(op_id, who=who, station=self.station_id)
+        )
+
+    def cancel_operation(self, op_id: str, reason: str) -> Outcome:
+        """Give up on an operation, saying why (a supervisor; audited). What it confirmed here is
+        released: the unit can be inspected again, the order packed again."""
+        if not (reason or "").strip():
+            return self._record(
+                Refusal("reason_needed", "type why it is cancelled in the Reason field first")
+            )
+        return self._outbox_action(
+            "Cancelled",
+            lambda who: self.store.outbox.cancel(op_id, who=who, station=self.station_id, reason=reason),
+        )
+
+    def edit_operation(self, op_id: str, payload: Any) -> Outcome:
+        """Correct a failed or conflicting operation's payload and send it again (a supervisor; audited)."""
+        return self._outbox_action(
+            "Edited and sent again",
+            lambda who: self.store.outbox.edit(op_id, payload, who=who, station=self.station_id),
+        )
+
+    def _outbox_action(self, done: str, fn: Callable[[str], None]) -> Outcome:
+        refusal = self._gate()
+        if refusal:
+            return refusal
+        if "supervisor" not in (self.person.get("roles") or ()):
+            return self._record(
+                Refusal("no_role", "only a supervisor can retry, edit or cancel an operation")
+            )
+        try:
+            fn(self.person["badge"])
+        except (IllegalTransition, OutboxError) as exc:
+            return self._record(Refusal("outbox_refused", f"{done}: refused: {exc}"))
+        except StoreFault as exc:
+            return self._record(self._fault(exc))
+        return self._record(Accepted(done))
 
     def _record(self, outcome: Outcome) -> Outcome:
         self._last = outcome

@@ -57,35 +57,22 @@ def Supervise(model: StationModel) -> ft.Control:
     edit_text, set_edit_text = ft.use_state("")
     reason, set_reason = ft.use_state("")
     _tick, set_tick = ft.use_state(0)
-    who = model.person["badge"] if model.person else "?"
 
     def refresh() -> None:
         set_tick(_tick + 1)
         model.refresh_status()
 
-    def act(label: str, fn) -> None:
-        try:
-            fn()
-        except Exception as exc:  # the outbox refuses illegal moves with a message
-            model.say("refused", f"{label}: {exc}")
-            return
-        model.say("good", label)
-        station.request_sync()
+    def act(outcome) -> None:
+        # The session checks the outbox's state table and audits who did what; a refusal says why.
+        if model.show(outcome):
+            station.request_sync()
         refresh()
 
     def retry(op_id: str) -> None:
-        from sync import outbox
-
-        act("Sent again", lambda: outbox.retry(store, op_id, who=who, station=station.station_id))
+        act(model.session.retry_operation(op_id))
 
     def cancel(op_id: str) -> None:
-        from sync import outbox
-
-        if not reason.strip():
-            model.say("refused", "Type why it is cancelled in the Reason field first")
-            return
-        act("Cancelled", lambda: outbox.cancel(store, op_id, who=who, station=station.station_id,
-                                               reason=reason.strip()))
+        act(model.session.cancel_operation(op_id, reason.strip()))
         set_reason("")
 
     def start_edit(row: dict[str, Any]) -> None:
@@ -93,15 +80,12 @@ def Supervise(model: StationModel) -> ft.Control:
         set_edit_text(json.dumps(row["operation"].get("payload", {}), indent=1))
 
     def save_edit() -> None:
-        from sync import outbox
-
         try:
             payload = json.loads(edit_text)
         except ValueError as exc:
             model.say("refused", f"The payload is not valid JSON: {exc}")
             return
-        act("Edited and sent again", lambda: outbox.edit(store, editing, payload, who=who,
-                                                         station=station.station_id))
+        act(model.session.edit_operation(editing, payload))
         set_editing(None)
 
     def decide(request_id: str, decision: str) -> None:
@@ -139,21 +123,24 @@ def Supervise(model: StationModel) -> ft.Control:
             ft.TextField(label="Reason", value=reason, on_change=lambda e: set_reason(e.control.value),
                          text_size=theme.TEXT, hint_text="why you cancel (needed to cancel)"),
         ]
+        counts = model.session.outbox_counts() if model.session is not None else {}
         for state in OUTBOX_STATES:
-            rows = store.operations(state)
+            rows = model.session.outbox_rows(state, limit=30) if model.session is not None else []
             lines = []
-            for row in rows[:30]:
+            for row in rows:
                 op = row["operation"]
                 colour = theme.REFUSED if state in ("failed", "conflict") else None
+                # The buttons are the outbox state table's supervisor moves for this state.
+                allowed = set(row["actions"])
                 actions: list[ft.Control] = []
-                if state in ("failed", "conflict"):
-                    actions = [
-                        big_button("Retry", bind(retry, row["id"]), icon=ft.Icons.REPLAY,
-                                   key=f"retry-{row['id']}"),
-                        big_button("Edit", bind(start_edit, row), icon=ft.Icons.EDIT),
-                        big_button("Cancel operation", bind(cancel, row["id"]),
-                                   icon=ft.Icons.DELETE_FOREVER),
-                    ]
+                if "retry" in allowed:
+                    actions.append(big_button("Retry", bind(retry, row["id"]), icon=ft.Icons.REPLAY,
+                                              key=f"retry-{row['id']}"))
+                if "edit" in allowed:
+                    actions.append(big_button("Edit", bind(start_edit, row), icon=ft.Icons.EDIT))
+                if "cancel" in allowed:
+                    actions.append(big_button("Cancel operation", bind(cancel, row["id"]),
+                                              icon=ft.Icons.DELETE_FOREVER))
                 detail = f"{op.get('user', '')} · {ago(row.get('created_at'))}"
                 if row.get("error"):
                     detail += f" · {row['error']}"
@@ -166,7 +153,8 @@ def Supervise(model: StationModel) -> ft.Control:
                         button_row([big_button("Save and send", save_edit, primary=True),
                                     big_button("Stop editing", lambda: set_editing(None))]),
                     ]))
-            out.append(section(f"{state.capitalize()}: {len(rows)}", lines or [muted("None")]))
+            out.append(section(f"{state.capitalize()}: {counts.get(state, len(rows))}",
+                               lines or [muted("None")]))
         return out
 
     def approvals_view() -> list[ft.Control]:

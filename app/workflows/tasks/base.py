@@ -16,6 +16,7 @@ from app.workflows.views import (
 from sync.common.families import Answer
 from sync.common.rules import RuleBook
 from sync.operations import Operation
+from sync.progress import RECEIVED
 from sync.reference import Person, Product
 
 
@@ -37,7 +38,7 @@ class Desk(Protocol):
 
     def queue(self, ops: list[Operation], what: str) -> None: ...
 
-    def queued(self, type: str) -> list[dict[str, Any]]: ...
+    def progress(self, kind: str, subject: str | int | None = None) -> list[dict[str, Any]]: ...
 
 
 def product_name(desk: Desk, product_id: int | None) -> str:
@@ -54,11 +55,40 @@ def lookup_product(desk: Desk, code: ScannedCode) -> Product | None:
     return None
 
 
-def receipt_queued_here(desk: Desk, return_id: int) -> dict[str, Any] | None:
-    """The ``receive_return`` this station queued for the return, if any (any live outbox state)."""
-    return next(
-        (op for op in desk.queued("receive_return") if op["payload"].get("return_id") == return_id), None
-    )
+def receipt_queued_here(desk: Desk, return_id: int) -> Receipt | None:
+    """The receipt this station confirmed for the return, if any (from its progress record)."""
+    rows = desk.progress(RECEIVED, return_id)
+    if not rows:
+        return None
+    op_id = rows[0]["op_id"]
+    return Receipt(op_id, [row for row in rows if row["op_id"] == op_id and row["line"]])
+
+
+class Receipt:
+    """A receipt confirmed here: its operation id and what it received, per line."""
+
+    def __init__(self, op_id: str, lines: list[dict[str, Any]]) -> None:
+        self.op_id = op_id
+        self.lines = lines
+
+    def received(self) -> dict[int, float]:
+        counts: dict[int, float] = {}
+        for row in self.lines:
+            pid = row["data"]["product_id"]
+            counts[pid] = counts.get(pid, 0) + float(row["quantity"])
+        return counts
+
+    def lot_expected(self, product_id: int) -> str | None:
+        return next(
+            (
+                row["data"]["lot_expected"]
+                for row in self.lines
+                if row["line"].startswith("move:")
+                and row["data"]["product_id"] == product_id
+                and row["data"].get("lot_expected")
+            ),
+            None,
+        )
 
 
 def unreadable(code: ScannedCode) -> Refusal | None:

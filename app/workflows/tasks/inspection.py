@@ -11,6 +11,7 @@ from app.workflows.results import Accepted, Outcome, Refusal
 from app.workflows.scanning import ScannedCode
 from app.workflows.tasks.base import (
     Desk,
+    Receipt,
     Task,
     item_from,
     lookup_product,
@@ -27,6 +28,7 @@ from app.workflows.views import (
 from sync.common.families import Answer, family
 from sync.common.rules import Decision, Facts
 from sync.common.vocabulary import DISPOSITION_LABELS, DISPOSITIONS, GRADES
+from sync.progress import INSPECTED, RECEIVED
 from sync.reference import Product, Return
 
 
@@ -61,33 +63,30 @@ class InspectTask(Task):
         return ret["rma"] if ret else None
 
     # --- what is waiting ---------------------------------------------------------------------
-    def _receipt_here(self, return_id: int) -> dict[str, Any] | None:
+    def _receipt_here(self, return_id: int) -> Receipt | None:
         return receipt_queued_here(self.desk, return_id)
 
     def _received(self, ret: Return) -> dict[int, float]:
         """Units received per product: from this station's receipt when it made one, else the ERP's."""
         receipt = self._receipt_here(ret["id"])
-        counts: dict[int, float] = {}
         if receipt is not None:
-            for line in receipt["payload"]["lines"]:
-                counts[line["product_id"]] = counts.get(line["product_id"], 0) + float(line["received"])
-            for extra in receipt["payload"]["extra"]:
-                if extra.get("product_id") is not None:
-                    counts[extra["product_id"]] = counts.get(extra["product_id"], 0) + float(
-                        extra["quantity"]
-                    )
-            return counts
+            return receipt.received()
+        counts: dict[int, float] = {}
         for line in ret["lines"]:
             counts[line["product_id"]] = counts.get(line["product_id"], 0) + float(line["quantity"])
         return counts
 
     def _inspected(self, return_id: int) -> dict[int, float]:
         counts: dict[int, float] = {}
-        for op in self.desk.queued("inspect_item"):
-            if op["payload"].get("return_id") == return_id:
-                pid = op["payload"]["product_id"]
-                counts[pid] = counts.get(pid, 0) + float(op["payload"].get("quantity", 1))
+        for row in self.desk.progress(INSPECTED, return_id):
+            pid = row["data"]["product_id"]
+            counts[pid] = counts.get(pid, 0) + float(row["quantity"])
         return counts
+
+    def _serial_inspected(self, return_id: int, serial: str | None) -> bool:
+        return bool(serial) and any(
+            (row["data"] or {}).get("serial") == serial for row in self.desk.progress(INSPECTED, return_id)
+        )
 
     def _waiting(self, ret: Return) -> dict[int, float]:
         received, inspected = self._received(ret), self._inspected(ret["id"])
@@ -163,8 +162,10 @@ class InspectTask(Task):
 
     def _return_holding(self, product_id: int) -> Return | Refusal:
         candidates = [r for r in self.desk.store.returns("received") if product_id in self._waiting(r)]
-        for op in self.desk.queued("receive_return"):
-            ret = self.desk.store.return_(op["payload"]["return_id"])
+        for row in self.desk.progress(RECEIVED):
+            if row["line"]:
+                continue
+            ret = self.desk.store.return_(int(row["subject"]))
             if ret and ret["state"] == "draft" and product_id in self._waiting(ret):
                 candidates.append(ret)
         if len(candidates) == 1:
@@ -182,11 +183,7 @@ class InspectTask(Task):
         another station received it, the ERP's lines hold what came back, not what was sold."""
         receipt = self._receipt_here(ret["id"])
         if receipt is not None:
-            lines = [ln for ln in receipt["payload"]["lines"] if "lot_expected" in ln]
-            return next(
-                (ln["lot_expected"] for ln in lines if ln["product_id"] == product_id and ln["lot_expected"]),
-                None,
-            )
+            return receipt.lot_expected(product_id)
         if ret["state"] != "draft":
             return None
         return next(
@@ -374,10 +371,21 @@ class InspectTask(Task):
             return Refusal("incomplete", f"{self.unit['name']} needs " + ", ".join(needed))
         ret = self.the_return()
         assert ret is not None
+        unit = self.unit
+        # Re-checked inside the confirm's transaction: another tab, or this one before a crash or
+        # a reload, may have confirmed this unit already.
+        if unit["product_id"] not in self._waiting(ret) or self._serial_inspected(
+            ret["id"], unit.get("serial")
+        ):
+            self.unit = None
+            return Refusal(
+                "already_inspected",
+                f"{unit['name']} of {ret['rma']} was already confirmed at this station (in another tab, "
+                "or before the station restarted): it was not queued again. Scan the next unit.",
+            )
         decision = self._decision()
         assert decision is not None
         facts = self._facts()
-        unit = self.unit
         photo_ops = [
             self.desk.operation(
                 "upload_photo", {"sha256": p["sha256"], "mime": p["mime"], "return_id": ret["id"]}
@@ -387,7 +395,7 @@ class InspectTask(Task):
         depends = [op.id for op in photo_ops]
         receipt = self._receipt_here(ret["id"])
         if receipt is not None:
-            depends.append(receipt["id"])
+            depends.append(receipt.op_id)
         note = (reason or "").strip() or None
         checklist = {k: v for k, v in self._answers().items() if v is not None}
         inspect = self.desk.operation(

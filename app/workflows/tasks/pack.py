@@ -14,6 +14,7 @@ from app.workflows.views import (
     TaskView,
 )
 from sync.operations import Operation
+from sync.progress import PACKED
 from sync.reference import Shipment
 
 
@@ -53,14 +54,10 @@ class PackTask(UnitScanTask):
         not refused), else what the packer is told first ("" if never packed here; the refusal's words
         if the supervisor refused its short pack, which the ERP then never shipped)."""
         number = shipment["number"]
-        packs = [
-            op
-            for op in self.desk.queued("confirm_pack")
-            if op["payload"].get("shipment_id") == shipment["id"]
-        ]
+        packs = [row for row in self.desk.progress(PACKED, shipment["id"]) if not row["line"]]
         if not packs:
             return ""
-        request_id = packs[-1]["payload"].get("approval_request")
+        request_id = (packs[-1]["data"] or {}).get("approval_request")
         if not request_id:
             return Refusal("already_packed", f"order {number} was already packed at this station")
         approval = self.desk.store.approval(request_id)
@@ -164,6 +161,14 @@ class PackTask(UnitScanTask):
             return Refusal(
                 "serial_needed",
                 f"scan the serial label of {names}: {len(no_serial)} unit(s) packed without one",
+            )
+        packed_here = self._packed_here(shipment)
+        if isinstance(packed_here, Refusal):  # another tab, or before a restart, confirmed it
+            self._reset()
+            return Refusal(
+                packed_here.code,
+                packed_here.message
+                + " (confirmed in another tab or before a restart): nothing was queued again",
             )
         lines = packed_lines(shipment, self.items)
         short = [ln for ln in lines if ln.short > 0]

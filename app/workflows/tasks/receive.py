@@ -151,6 +151,13 @@ class ReceiveTask(UnitScanTask):
         ret = self.the_return()
         if ret is None:
             return Refusal("no_return", "scan the return's label first")
+        if receipt_queued_here(self.desk, ret["id"]):  # another tab, or before a restart
+            self._reset()
+            return Refusal(
+                "already_received",
+                f"{ret['rma']} was already received at this station (in another tab, or before the "
+                "station restarted): it was not queued again",
+            )
         rec = self._reconcile()
         reason = (reason or "").strip() or None
         if not rec.complete and reason is None:

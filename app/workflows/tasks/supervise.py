@@ -10,6 +10,7 @@ from app.workflows.views import (
     ApprovalView,
     TaskView,
 )
+from sync.progress import ASKED, DECIDED
 
 
 class SuperviseTask(Task):
@@ -19,8 +20,9 @@ class SuperviseTask(Task):
 
     def _pending(self):
         store = self.desk.store
-        decided = [op["payload"]["request_id"] for op in self.desk.queued("decide_approval")]
-        return pending_approvals(store.approvals("pending"), self.desk.queued("request_approval"), decided)
+        decided = [row["subject"] for row in self.desk.progress(DECIDED)]
+        asked = [row["data"]["operation"] for row in self.desk.progress(ASKED)]
+        return pending_approvals(store.approvals("pending"), asked, decided)
 
     def _subjects(self, approval) -> set[str]:
         store = self.desk.store
@@ -59,11 +61,7 @@ class SuperviseTask(Task):
             return Refusal("note_needed", "say why you refuse: a note is needed")
         depends = []
         if not synced[found["request_id"]]:
-            depends = [
-                op["id"]
-                for op in self.desk.queued("request_approval")
-                if op["payload"]["request_id"] == found["request_id"]
-            ]
+            depends = [row["op_id"] for row in self.desk.progress(ASKED, found["request_id"])]
         op = self.desk.operation(
             "decide_approval",
             {"request_id": found["request_id"], "decision": decision, "note": note or None},

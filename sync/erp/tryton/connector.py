@@ -14,7 +14,7 @@ from sync.erp.tryton.rpc import TrytonRPC
 from sync.operations import ApplyResult, Operation
 
 MODEL = "model.returns.station.operation"
-EVIDENCE = "model.returns.station.evidence"
+STATION_METHODS = "returns.station."  # requests may call the station module's models only
 MAX_BATCH_BYTES = (
     8 * 1024 * 1024
 )  # photos travel base64 in the batch: keep each call well under Tryton's limit
@@ -108,18 +108,12 @@ class TrytonConnector:
             else:  # skipped: a dependency in the batch did not apply
                 results[reply["id"]] = None
 
-    def evidence(self, rma: str) -> dict[str, Any]:
-        """What an evidence pack of the return ``rma`` (RMA or return number) is built from: the
-        ERP's records of it, photos base64, and the packs already attached (module's evidence.py)."""
-        return self.rpc.call(f"{EVIDENCE}.gather", rma, {})
-
-    def attach_evidence(
-        self, rma: str, content_sha256: str, pdf: bytes, manifest_json: str
-    ) -> dict[str, Any]:
-        """Attach a pack to the return, once per content hash: ``{"status": "applied" | "already",
-        "attachment_id", "file_sha256"}``."""
-        data = base64.b64encode(pdf).decode("ascii")
-        return self.rpc.call(f"{EVIDENCE}.attach", rma, content_sha256, data, manifest_json, {})
+    def request(self, method: str, *args: Any, timeout: float | None = None) -> Any:
+        """Call the module's RPC method ``method`` (``returns.station.<model>.<method>``) with
+        ``args``: its JSON answer. Raises ErpError; ValueError when ``method`` is not the module's."""
+        if not method.startswith(STATION_METHODS) or method.count(".") < 3:
+            raise ValueError(f"not a station-facing ERP method: {method!r}")
+        return self.rpc.call(f"model.{method}", *args, {}, timeout=timeout)
 
     def close(self) -> None:
         self.rpc.close()

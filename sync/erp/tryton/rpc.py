@@ -11,7 +11,14 @@ from typing import Any
 import httpx
 
 from sync.erp.address import ErpAddress
-from sync.erp.protocol import ErpAuthFailed, ErpConflict, ErpRejected, ErpUnavailable
+from sync.erp.protocol import (
+    ErpAuthFailed,
+    ErpConflict,
+    ErpFault,
+    ErpMethodRefused,
+    ErpRejected,
+    ErpUnavailable,
+)
 
 TRANSIENT_STATUS = {408, 423, 425, 429, 500, 502, 503, 504}
 
@@ -43,11 +50,11 @@ class TrytonRPC:
         if self._own_client:
             self._client.close()
 
-    def login(self) -> None:
+    def login(self, timeout: float | None = None) -> None:
         """Open a session. ErpAuthFailed when the credentials are refused, ErpUnavailable when unreachable."""
         try:
             result = self._post(
-                "common.db.login", [self.address.user, {"password": self.address.password}, "en"]
+                "common.db.login", [self.address.user, {"password": self.address.password}, "en"], timeout
             )
         except ErpRejected as exc:
             raise ErpAuthFailed(
@@ -57,17 +64,23 @@ class TrytonRPC:
         token = base64.b64encode(f"{self.address.user}:{user_id}:{key}".encode()).decode()
         self._session = f"Session {token}"
 
-    def call(self, method: str, *params: Any) -> Any:
-        """Call ``method`` (logging in first, and once more if the session expired)."""
+    def call(self, method: str, *params: Any, timeout: float | None = None) -> Any:
+        """Call ``method`` (logging in first, and once more if the session expired). ``timeout`` in
+        seconds overrides the client's for this call."""
         if self._session is None:
-            self.login()
+            self.login(timeout)
         try:
-            return self._post(method, list(params))
+            return self._post(method, list(params), timeout)
         except _SessionExpired:
-            self.login()
+            self.login(timeout)
             try:
-                return self._post(method, list(params))
-            except _SessionExpired:
+                return self._post(method, list(params), timeout)
+            except _SessionExpired as exc:
+                if exc.status == 403:  # Tryton's answer to a method it does not offer over RPC
+                    raise ErpMethodRefused(
+                        f"the ERP at {self.where} does not let {self.address.user!r} call {method} "
+                        "(its returns_station module may be older than this station)"
+                    ) from None
                 raise ErpAuthFailed(
                     f"the ERP at {self.where} keeps refusing the session of {self.address.user!r}"
                 ) from None
@@ -82,7 +95,7 @@ class TrytonRPC:
         except (httpx.HTTPError, ValueError):
             return "?"
 
-    def _post(self, method: str, params: list[Any]) -> Any:
+    def _post(self, method: str, params: list[Any], timeout: float | None = None) -> Any:
         headers = {"Authorization": self._session} if self._session and method != "common.db.login" else {}
         body = json.dumps({"id": next(self._ids), "method": method, "params": params}, default=str)
         try:
@@ -90,6 +103,11 @@ class TrytonRPC:
                 f"{self.address.base_url}/{self.address.database}/rpc/",
                 content=body,
                 headers={"Content-Type": "application/json", **headers},
+                timeout=(
+                    httpx.USE_CLIENT_DEFAULT
+                    if timeout is None
+                    else httpx.Timeout(timeout, connect=min(timeout, 5.0))
+                ),
             )
         except httpx.TimeoutException:
             raise ErpUnavailable(f"the ERP at {self.where} did not answer in time") from None
@@ -102,7 +120,7 @@ class TrytonRPC:
                     f"the ERP at {self.where} refused the login of {self.address.user!r}: "
                     "check the user and password in STATION_ERP_URL"
                 )
-            raise _SessionExpired()
+            raise _SessionExpired(status)
         if status == 404:
             raise ErpUnavailable(
                 f"the ERP at {self.address.base_url} has no database {self.address.database!r}"
@@ -121,10 +139,14 @@ class TrytonRPC:
 
 
 _ACCESS_DENIED = "You are not allowed to"  # the connector logs in with language "en"
+# A server error that says the database was busy is an outage (retried), not a fault of the batch.
+_BUSY = ("locked", "could not serialize", "deadlock", "timeout", "too many connections")
 
 
 class _SessionExpired(Exception):
-    pass
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 def _error(error: Any) -> Exception:
@@ -149,7 +171,9 @@ def _error(error: Any) -> Exception:
         if name == "LoginException":
             return ErpAuthFailed("the ERP asks for another login step; use a user with a password only")
         first_line = str(name).splitlines()[0] if name else "unknown error"
-        return ErpUnavailable(f"the ERP failed: {first_line[:200]}")
+        if any(word in first_line.lower() for word in _BUSY):
+            return ErpUnavailable(f"the ERP is busy: {first_line[:200]}")
+        return ErpFault(f"the ERP failed: {first_line[:200]}")
     return ErpUnavailable(f"the ERP failed: {str(error)[:200]}")
 
 

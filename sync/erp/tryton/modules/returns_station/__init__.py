@@ -87,7 +87,7 @@ Registration: every class is registered by :func:`register` below.
 
 from trytond.pool import Pool
 
-from . import approval, evidence, operation, person, product, quality, stock
+from . import approval, clock, evidence, operation, person, product, quality, stock
 
 
 def register() -> None:
@@ -103,6 +103,7 @@ def register() -> None:
         quality.Inspection,
         operation.Operation,
         approval.Approval,
+        clock.Clock,
         evidence.Evidence,
         module="returns_station",
         type_="model",

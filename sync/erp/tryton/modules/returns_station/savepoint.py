@@ -4,6 +4,12 @@ from trytond.transaction import Transaction
 
 
 def open_savepoint(cursor, name):
+    # On SQLite a SAVEPOINT outside a transaction starts one, and its RELEASE commits it: an
+    # operation's effects would commit before its marker, and a call that fails later leaves them
+    # in the ERP without a marker (a re-send then conflicts with itself). Open the transaction first.
+    connection = Transaction().connection
+    if getattr(connection, "in_transaction", True) is False:
+        cursor.execute("BEGIN IMMEDIATE")
     cursor.execute(f"SAVEPOINT {name}")
 
 
