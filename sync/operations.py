@@ -90,6 +90,14 @@ Payloads, version 1 (ERP ids are Tryton record ids as pulled into the reference 
   but held on the request (refs ``held_for_approval``; the shipment stays assigned) and
   ``decide_approval`` applies it; when the request was already approved it packs at once, when it
   was refused it is a conflict and nothing is packed.
+
+``station_status`` — what only the station knows about itself, sent every few minutes::
+
+    {"outbox": {"pending": 3, "failed": 1, …}, "refusals": {"wrong_item": 2, …},
+     "app_version": "0.1.0"}
+
+  ERP effect: the station's latest status (``returns.station.status``: last seen, outbox, refusals
+  by code, app version, clock offset from the ERP), shown in the figures' ``stations``.
 """
 
 from __future__ import annotations
@@ -108,6 +116,7 @@ OPERATION_TYPES: dict[str, int] = {
     "request_approval": 1,
     "decide_approval": 1,
     "confirm_pack": 1,
+    "station_status": 1,
 }
 
 

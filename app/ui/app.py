@@ -22,7 +22,7 @@ STATUS_POLL_S = 1.0  # the strip re-reads status this often even if the engine s
 
 
 def _screens() -> dict[str, Callable[[StationModel], ft.Control]]:
-    from app.ui.screens import inspect, pack, receive, settings, supervise
+    from app.ui.screens import figures, inspect, pack, receive, settings, supervise
 
     return {
         "signin": SignIn,
@@ -31,6 +31,7 @@ def _screens() -> dict[str, Callable[[StationModel], ft.Control]]:
         "inspect": inspect.Inspect,
         "pack": pack.Pack,
         "supervise": supervise.Supervise,
+        "figures": figures.Figures,
         "settings": settings.Settings,
     }
 

@@ -10,7 +10,7 @@ import flet as ft
 
 from app.runtime import Station, StripStatus
 
-Screen = Literal["signin", "home", "receive", "inspect", "pack", "supervise", "settings"]
+Screen = Literal["signin", "home", "receive", "inspect", "pack", "supervise", "figures", "settings"]
 FeedbackKind = Literal["good", "warning", "refused", "info"]
 
 SCREEN_TITLES: dict[str, str] = {
@@ -20,6 +20,7 @@ SCREEN_TITLES: dict[str, str] = {
     "inspect": "Inspect",
     "pack": "Pack",
     "supervise": "Supervise",
+    "figures": "Figures",
     "settings": "Settings",
 }
 
@@ -76,11 +77,12 @@ class StationModel:
             return []
         allowed: list[Screen] = list(self.session.tasks())
         # ERP credentials are a supervisor's business (a new, empty station opens Settings from sign-in)
-        return allowed + (["settings"] if "supervisor" in self.person.get("roles", []) else [])
+        supervisor = "supervisor" in self.person.get("roles", [])
+        return allowed + (["figures", "settings"] if supervisor else [])
 
     def open(self, screen: Screen) -> bool:
         """Open a job screen: the session starts (or resumes) that task; a refusal stays on screen."""
-        if screen in ("settings", "home"):
+        if screen in ("settings", "home", "figures"):
             self.go(screen)
             return True
         outcome = self.session.start(screen)

@@ -13,6 +13,7 @@ ICONS = {
     "inspect": ft.Icons.FACT_CHECK,
     "pack": ft.Icons.INVENTORY_2,
     "supervise": ft.Icons.SUPERVISOR_ACCOUNT,
+    "figures": ft.Icons.INSIGHTS,
     "settings": ft.Icons.SETTINGS,
 }
 WHAT = {
@@ -20,6 +21,7 @@ WHAT = {
     "inspect": "Grade a received item and get its disposition",
     "pack": "Scan an order's items into the box",
     "supervise": "Queues, approvals and this station's outbox",
+    "figures": "Return reasons, cycle times, recovery, backlog and alerts",
     "settings": "ERP address, camera, scanner, station id",
 }
 
@@ -62,8 +64,25 @@ def Home(model: StationModel) -> ft.Control:
             model.say("refused", f"{text} is not a return or an order you can work on here")
 
     body = [
+        *_alerts(model),
         muted("Choose a job, or scan a return label or an order to start."),
         ft.ResponsiveRow([tile(s) for s in model.screens()], spacing=12, run_spacing=12),
         ft.Text(" ", size=theme.TEXT),
     ]
     return Frame(model, body, on_scan=on_scan, scan_label="Scan", title=f"Hello {model.person['name']}")
+
+
+def _alerts(model: StationModel) -> list[ft.Control]:
+    """A supervisor's open alerts, from the last figures this station fetched (no ERP call here)."""
+    if "figures" not in model.screens():
+        return []
+    from app.runtime import ago
+    from sync.figures import cache_for, last_alerts
+
+    alerts, as_of = last_alerts(cache_for(model.station.settings.data_dir))
+    if not alerts:
+        return []
+    lines = [ft.Text(f"Alert {a['number']}: {a['title']}", size=15, color=theme.REFUSED, key=a["key"])
+             for a in alerts]
+    return [ft.Text(f"Open alerts: {len(alerts)} (as of {ago(as_of)})", size=theme.TEXT,
+                    weight=ft.FontWeight.W_600, color=theme.REFUSED), *lines]

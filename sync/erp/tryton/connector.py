@@ -14,6 +14,7 @@ from sync.erp.tryton.rpc import TrytonRPC
 from sync.operations import ApplyResult, Operation
 
 MODEL = "model.returns.station.operation"
+FIGURES = "model.returns.station.figures"
 STATION_METHODS = "returns.station."  # requests may call the station module's models only
 MAX_BATCH_BYTES = (
     8 * 1024 * 1024
@@ -107,6 +108,15 @@ class TrytonConnector:
                 results[reply["id"]] = ErpRejected(reply.get("message") or "the ERP refused the operation")
             else:  # skipped: a dependency in the batch did not apply
                 results[reply["id"]] = None
+
+    def figures(self, window: dict[str, Any]) -> dict[str, Any]:
+        """The ERP's figures for ``window`` ({"from", "to", "node", "station", "family", "as_of"}, each
+        optional); the shape is documented in the module's figures.py. Raises ErpError."""
+        return self.rpc.call(f"{FIGURES}.compute", dict(window), {})
+
+    def evaluate_alerts(self, options: dict[str, Any] | None = None) -> list[str]:
+        """Open the alerts whose condition holds and that are not open yet; the keys opened."""
+        return self.rpc.call(f"{FIGURES}.evaluate_alerts", dict(options or {}), {})
 
     def request(self, method: str, *args: Any, timeout: float | None = None) -> Any:
         """Call the module's RPC method ``method`` (``returns.station.<model>.<method>``) with

@@ -87,7 +87,20 @@ Registration: every class is registered by :func:`register` below.
 
 from trytond.pool import Pool
 
-from . import approval, clock, evidence, operation, person, product, quality, stock
+from . import (
+    alerts,
+    approval,
+    clock,
+    evidence,
+    figures,
+    figures_data,
+    operation,
+    person,
+    product,
+    quality,
+    station_status,
+    stock,
+)
 
 
 def register() -> None:
@@ -105,6 +118,15 @@ def register() -> None:
         approval.Approval,
         clock.Clock,
         evidence.Evidence,
+        figures_data.Sale,
+        figures_data.ShipmentOutReturn,
+        figures_data.Move,
+        figures_data.ShipmentOut,
+        figures_data.FiguresConfiguration,
+        figures_data.Operation,
+        figures.Figures,
+        alerts.Alert,
+        station_status.StationStatus,
         module="returns_station",
         type_="model",
     )

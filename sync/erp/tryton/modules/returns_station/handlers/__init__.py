@@ -16,6 +16,7 @@ from . import (
     inspect_item,
     receive_return,
     request_approval,
+    station_status,
     upload_photo,
 )
 
@@ -26,6 +27,7 @@ HANDLERS = {
     ("request_approval", 1): request_approval.apply,
     ("decide_approval", 1): decide_approval.apply,
     ("confirm_pack", 1): confirm_pack.apply,
+    ("station_status", 1): station_status.apply,
 }
 
 
