@@ -135,6 +135,9 @@ class Station:
     gs_replacement: str | None = None  # the scanner's printable stand-in for GS1's GS (check-up)
     idle_sign_out_s: float = 600.0  # a person is signed out after this long without an action
     camera_source: str | None = None  # a device index ("0"), a video file or a stream URL; None: no camera
+    # Once an ERP is configured, only a signed-in supervisor opens Settings (`station settings` on
+    # the station's host always can): before, a new station is set up from the sign-in screen.
+    erp_configured: bool = False
     _listeners: list[Callable[[], None]] = field(default_factory=list)
     _camera: Any | None = None  # app.scan.camera.Camera, started on first use
     _camera_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -215,6 +218,9 @@ class Station:
         try:
             description = connector_for(erp).check()
         except ErpAuthFailed:
+            if not erp.password:
+                return False, (f"The ERP at {erp.base_url} refused user {erp.user} without a password: type "
+                               "its password (the saved one is sent only to the server it was saved for)")
             return False, f"The ERP at {erp.base_url} refused user {erp.user}: check the user and password"
         except ErpError as exc:
             # the connector's own words already name the address (never the password)
@@ -234,6 +240,7 @@ class Station:
         update_saved(self.settings.data_dir, erp_url=erp.url(), station_id=station_id,
                      scanner_suffix=scanner_suffix, camera=camera)
         changed_erp = erp != self.settings.erp
+        self.erp_configured = True
         self.settings = replace(self.settings.with_erp(erp), station_id=station_id)
         self.scanner_suffix = scanner_suffix
         self.set_camera(camera)
@@ -320,21 +327,35 @@ def camera_source(text: str) -> int | str:
     return int(text) if text.isdigit() else text
 
 
+def is_default_erp(erp: Any) -> bool:
+    """Whether ``erp`` is the built-in default (the demo ERP on this machine): nothing configured."""
+    from sync.erp.address import ErpAddress
+
+    default = ErpAddress()
+    return (erp.scheme, erp.host, erp.port, erp.database, erp.user) == (
+        default.scheme, default.host, default.port, default.database, default.user)
+
+
 def open_station(settings: Settings, *, sync: bool = True, pull_interval: float = 30.0,
                  rules: Any | None = None, environ: Mapping[str, str] | None = None) -> Station:
     """Open the station's store and (with ``sync``) start its sync engine towards ``settings.erp``.
     The camera is ``STATION_CAMERA`` (from ``environ``, default os.environ), else the saved one.
 
     Raises sync.store.StoreError when the store file cannot be used."""
+    from app.datadir import prepare
     from app.ui.saved_settings import load_saved
     from sync.store import Store
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare(settings.data_dir, settings.store_path)
     store = Store.open(settings.store_path, photos_dir=settings.photos_dir)
+    prepare(settings.data_dir, settings.store_path)
     saved = load_saved(settings.data_dir)
     camera = (environ if environ is not None else os.environ).get("STATION_CAMERA") or saved.camera
+    env = environ if environ is not None else os.environ
     station = Station(settings=settings, store=store, rules=rules, scanner_suffix=saved.scanner_suffix,
-                      gs_replacement=saved.gs_replacement, camera_source=(camera or "").strip() or None)
+                      gs_replacement=saved.gs_replacement, camera_source=(camera or "").strip() or None,
+                      erp_configured=bool(saved.erp_url or env.get("STATION_ERP_URL"))
+                      or not is_default_erp(settings.erp))
     if sync:
         from sync.engine import SyncEngine, connector_for
 

@@ -287,7 +287,8 @@ def main() -> int:
     process = ErpProcess.start(erp_dir, port=0, password="admin", timeout=300)
     results: dict[str, object] = {"machine": machine()}
     try:
-        address = process.address
+        admin = process.address  # set-up only (products); the station syncs as a station user
+        address = process.station_address("bench-station")
         results["fsync"] = fsync = bench_fsync(work / "fsync")
         print(f"disk fsync: p50 {fsync['p50_ms']:.2f} ms, p99 {fsync['p99_ms']:.2f} ms", flush=True)
         results["enqueue"] = enqueue = bench_enqueue(work / "enqueue", args.enqueue)
@@ -315,7 +316,7 @@ def main() -> int:
             flush=True,
         )
         # The pull first: the drains leave thousands of pending approvals that every pull would carry.
-        created = add_products(address, args.products)
+        created = add_products(admin, args.products)
         print(f"created {args.products} products server-side in {created:.0f} s", flush=True)
         results["pull"] = pull = bench_pull(work, address)
         print(

@@ -141,6 +141,9 @@ class Operation:
     payload: dict[str, Any]
     depends_on: tuple[str, ...] = ()
     version: int = 1
+    # The supervisor who edited the payload at the outbox (None: as the person made it). Sent to
+    # the ERP, which checks that badge is a supervisor's and keeps it on the operation's marker.
+    edited_by: str | None = None
 
     def __post_init__(self) -> None:
         newest = OPERATION_TYPES.get(self.type)
@@ -154,6 +157,8 @@ class Operation:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["depends_on"] = list(self.depends_on)
+        if data["edited_by"] is None:
+            del data["edited_by"]  # as before edits were recorded: the same JSON, the same fingerprint
         return data
 
     def to_json(self) -> str:
@@ -170,6 +175,7 @@ class Operation:
             payload=dict(data["payload"]),
             depends_on=tuple(data.get("depends_on") or ()),
             version=int(data.get("version", 1)),
+            edited_by=data.get("edited_by"),
         )
 
     @classmethod

@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sync.operations import Operation, utc_now
+from sync.payloads import edit_problems
 
 if TYPE_CHECKING:
     from sync.store import Store
@@ -584,7 +585,9 @@ class Outbox:
         """Replace the payload of a failed or conflicting operation and send it again. Audited.
 
         The id (the idempotency key) stays: the ERP never applied this operation, so it is still the
-        same decision, corrected. The audit entry keeps the payload before and after.
+        same decision, corrected. The payload must stay one of its type and version, and fields the
+        rules decide stay as they were (sync.payloads); ``who`` is sent to the ERP as its editor. The
+        audit entry keeps the payload before and after.
         """
         if not isinstance(payload, dict):
             raise OutboxError("the edited payload must be a JSON object")
@@ -592,6 +595,9 @@ class Outbox:
             row = self._require(op_id)
             _supervisor_move("edit", row["state"])
             old = Operation.from_dict(row["operation"])
+            problems = edit_problems(old.type, old.version, old.payload, payload)
+            if problems:
+                raise OutboxError("; ".join(problems))
             new = Operation(
                 id=old.id,
                 type=old.type,
@@ -601,6 +607,7 @@ class Outbox:
                 payload=payload,
                 depends_on=old.depends_on,
                 version=old.version,
+                edited_by=who,
             )
             self._move(op_id, PENDING, operation=new, next_attempt_at=None, faults=0)
             self._store.audit(

@@ -651,9 +651,31 @@ class Store:
                 ),
             )
 
-    def audit_log(self, limit: int = 100, *, op_id: str | None = None) -> list[dict[str, Any]]:
-        """The newest ``limit`` audit entries, newest first (only those of ``op_id`` if given)."""
-        where, params = ("WHERE op_id = ?", [op_id]) if op_id else ("", [])
+    def audit_log(
+        self,
+        limit: int = 100,
+        *,
+        op_id: str | None = None,
+        who: str | None = None,
+        what: tuple[str, ...] = (),
+        since: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The newest ``limit`` audit entries, newest first; only those of ``op_id``, of ``who``, of
+        the kinds in ``what`` and written at or after ``since`` (ISO, UTC) when given."""
+        clauses, params = [], []
+        if op_id:
+            clauses.append("op_id = ?")
+            params.append(op_id)
+        if who is not None:
+            clauses.append("who = ?")
+            params.append(who)
+        if what:
+            clauses.append(f"what IN ({', '.join('?' for _ in what)})")
+            params.extend(what)
+        if since is not None:
+            clauses.append("at >= ?")
+            params.append(since)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._rows(f"SELECT * FROM audit {where} ORDER BY seq DESC LIMIT ?", [*params, limit])
         for row in rows:
             row["detail"] = json.loads(row["detail"]) if row["detail"] else None

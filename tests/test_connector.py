@@ -262,7 +262,7 @@ def test_refused_approval_fails_the_inspection_and_quarantines_the_unit(seeded_s
         station="S1",
         user="U-INSP-1",
     )
-    with pytest.raises(ErpRejected, match="cannot decide it too"):
+    with pytest.raises(ErpRejected, match="may not decide approvals"):  # an inspector, and the requester
         connector.apply(own, seeded_store.photo_bytes)
     refuse = new_operation(
         "decide_approval",
@@ -284,7 +284,7 @@ def test_refused_approval_fails_the_inspection_and_quarantines_the_unit(seeded_s
                 "decide_approval",
                 {"request_id": "req-1", "decision": "approve", "note": None},
                 station="S2",
-                user="U-LEAD-1",
+                user="U-SUPV-1",
             ),
             seeded_store.photo_bytes,
         )
@@ -332,6 +332,23 @@ def test_short_pack_ships_what_was_packed(seeded_store, connector, erp):
         {"move_id": shorted["move_id"], "product_id": shorted["product_id"], "quantity": shorted["quantity"]}
     ]
     op.payload["short_reason"] = "last unit damaged"
+    op.payload["approval_request"] = "req-short"
+    approved = [
+        new_operation(
+            "request_approval",
+            {"request_id": "req-short", "kind": "short_pack", "shipment_id": shipment["id"], "reason": "x"},
+            station="S1",
+            user="U-PACK-1",
+        ),
+        new_operation(
+            "decide_approval",
+            {"request_id": "req-short", "decision": "approve", "note": None},
+            station="S1",
+            user="U-SUPV-1",
+        ),
+    ]
+    for decision in approved:
+        connector.apply(decision, seeded_store.photo_bytes)
     result = connector.apply(op, seeded_store.photo_bytes)
     assert result.erp_refs["state"] == "packed"
     outgoing = erp_read(
@@ -349,7 +366,7 @@ def test_short_pack_ships_what_was_packed(seeded_store, connector, erp):
     assert packed == {line["product_id"]: line["quantity"] for line in op.payload["lines"]}
 
 
-def test_an_erp_user_without_stock_rights_stops_sync_and_says_what_to_grant(erp):
+def test_an_erp_user_outside_the_station_group_stops_sync_and_says_what_to_do(erp):
     erp.call(
         "model.res.user.create",
         [{"login": "clerk", "name": "Clerk without groups", "password": "Clerk-Pa55word"}],
@@ -365,6 +382,6 @@ def test_an_erp_user_without_stock_rights_stops_sync_and_says_what_to_grant(erp)
     clerk = TrytonConnector(address)
     with pytest.raises(ErpAuthFailed) as info:
         clerk.pull({})
-    assert "You are not allowed to access" in str(info.value)
-    assert "give it access to stock, sales and quality" in str(info.value)
+    assert "You are not allowed to call pull" in str(info.value)
+    assert "station erp add-station NAME" in str(info.value)
     assert "Clerk-Pa55word" not in str(info.value)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 from pathlib import Path
 
 from app.cli import CommandError
 from app.config import load_settings
-from sync.erp.address import DEFAULT_ERP_PORT
+from sync.erp.address import DEFAULT_ERP_PORT, ConfigError, ErpAddress
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,6 +38,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _data_dir_option(init)
     init.set_defaults(handler=_init)
 
+    add = sub.add_parser(
+        "add-station",
+        help="create the ERP user a station logs in with (group \"Returns Station\"); prints its "
+        "STATION_ERP_URL once",
+        description="Create a Tryton user for one station, in the group \"Returns Station\" only: it may "
+        "apply station operations and pull reference data, and nothing else. Runs as the ERP's "
+        "administrator: STATION_ERP_ADMIN_URL (http://admin:PASSWORD@HOST:PORT/DATABASE), else admin "
+        "with STATION_ERP_PASSWORD on the embedded ERP at 127.0.0.1. The station's password is random "
+        "and shown once.",
+    )
+    add.add_argument("name", help="the station's ERP login, e.g. dock-2")
+    add.add_argument(
+        "--reset", action="store_true", help="give an existing station user a new password instead"
+    )
+    add.set_defaults(handler=_add_station)
+
     labels = sub.add_parser(
         "labels", help="write a printable PDF of the demo's barcodes: RMAs, products, lots, badges"
     )
@@ -59,8 +76,53 @@ def _erp_dir(args: argparse.Namespace) -> Path:
     return load_settings().erp_data_dir
 
 
+DEMO_PASSWORD = "admin"
+
+
 def _password() -> str:
-    return os.environ.get("STATION_ERP_PASSWORD", "admin")
+    return os.environ.get("STATION_ERP_PASSWORD", DEMO_PASSWORD)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def _admin_address() -> ErpAddress:
+    url = os.environ.get("STATION_ERP_ADMIN_URL")
+    if url:
+        try:
+            return ErpAddress.parse(url)
+        except ConfigError as exc:
+            raise CommandError(str(exc).replace("STATION_ERP_URL", "STATION_ERP_ADMIN_URL")) from None
+    return ErpAddress(user="admin", password=_password())
+
+
+def _add_station(args: argparse.Namespace) -> int:
+    from sync.erp.tryton.server import ErpSetupError
+    from sync.erp.tryton.stations import add_station
+
+    admin = _admin_address()
+    try:
+        station = add_station(admin, args.name, reset=args.reset)
+    except ErpSetupError as exc:
+        raise CommandError(str(exc)) from None
+    except OSError as exc:
+        raise CommandError(
+            f"cannot reach the ERP at {admin.base_url} ({exc}): start it, or set STATION_ERP_ADMIN_URL"
+        ) from None
+    done = "has a new password" if args.reset else "was created"
+    _say(
+        f"Station user {args.name!r} {done} in {admin.base_url}/{admin.database} (group \"Returns Station\": "
+        "it applies station operations and pulls reference data, nothing else)."
+    )
+    _say("Give that station this setting; the password is shown only this once:")
+    _say(f"STATION_ERP_URL={station.url()}")
+    return 0
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -78,6 +140,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise CommandError(f"--port must be between 0 and 65535 (got {args.port})")
+    if _password() == DEMO_PASSWORD and not _is_loopback(args.host):
+        raise CommandError(
+            f"refusing to serve on {args.host} with the demo admin password: anyone on the network "
+            "could log in as admin. Set STATION_ERP_PASSWORD to a strong password of your own "
+            "(or keep --host 127.0.0.1)"
+        )
     try:
         serve(_erp_dir(args), port=args.port, host=args.host, password=_password(), progress=_say)
     except ErpSetupError as exc:

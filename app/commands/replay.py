@@ -11,6 +11,7 @@ from typing import Any
 
 from app.cli import CommandError, add_station_options, station_settings
 from app.config import Settings
+from app.datadir import prepare
 
 EXIT_REFUSED = 1
 EXIT_MALFORMED = 2
@@ -97,9 +98,10 @@ def _replay(args: argparse.Namespace) -> int:
         return EXIT_MALFORMED
 
     settings = station_settings(args)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare(settings.data_dir, settings.store_path)
     try:
         store = Store.open(settings.store_path, photos_dir=settings.photos_dir)
+        prepare(settings.data_dir, settings.store_path)
     except StoreError as exc:
         raise CommandError(str(exc)) from None
     try:

@@ -55,12 +55,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _open_store(settings: Settings):
+    from app.datadir import prepare
     from sync.store import Store, StoreError
 
     try:
-        return Store.open(settings.store_path, photos_dir=settings.photos_dir)
+        prepare(settings.data_dir, settings.store_path)
+        store = Store.open(settings.store_path, photos_dir=settings.photos_dir)
+        prepare(settings.data_dir, settings.store_path)
+        return store
     except StoreError as exc:
         raise CommandError(str(exc)) from None
+    except OSError as exc:
+        detail = exc.strerror or exc
+        raise CommandError(f"cannot use the data directory {settings.data_dir}: {detail}") from None
 
 
 def _sync(args: argparse.Namespace) -> int:

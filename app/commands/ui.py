@@ -180,8 +180,12 @@ def _demo(args: argparse.Namespace) -> int:
         raise CommandError(f"the embedded ERP did not start: {exc}") from None
     starting = False
     try:
-        print(f"ERP ready at {erp.address.redacted()}", flush=True)
-        station = _open(settings.with_erp(erp.address))
+        try:
+            station_user = erp.station_address("demo-station")
+        except (ErpSetupError, OSError) as exc:
+            raise CommandError(f"the embedded ERP gave no station user: {exc}") from None
+        print(f"ERP ready at {station_user.redacted()}", flush=True)
+        station = _open(settings.with_erp(station_user))
         try:
             report = station.engine.sync_once()
             status = station.engine.status()

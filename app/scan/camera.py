@@ -366,8 +366,13 @@ class Camera:
 # Symbologies without a check digit worth the name: a misread of one frame looks like a code.
 WEAK_SYMBOLOGIES = ("ITF", "Code39", "Codabar", "unknown")
 # What a wedge scanner with AIM identifiers on sends before GS1 data, per symbology.
-_GS1_AIM = {"Code128": "]C1", "DataMatrix": "]d2", "QRCode": "]Q3", "DataBar": "]e0",
-            "DataBarExpanded": "]e0"}
+_GS1_AIM = {
+    "Code128": "]C1",
+    "DataMatrix": "]d2",
+    "QRCode": "]Q3",
+    "DataBar": "]e0",
+    "DataBarExpanded": "]e0",
+}
 
 
 def wedge_text(scan: Scan) -> str:
@@ -416,9 +421,16 @@ class FrameReader:
     Not thread-safe: one reader per camera, fed one frame at a time (``read`` may run in a worker
     thread, as long as two frames of one camera are not read at once)."""
 
-    def __init__(self, *, decoder: Callable[..., list[Scan]] = decode_frame, guide: Guide | None = None,
-                 forget_s: float = 1.0, forget_frames: int = 3, confirm: int = 2,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        decoder: Callable[..., list[Scan]] = decode_frame,
+        guide: Guide | None = None,
+        forget_s: float = 1.0,
+        forget_frames: int = 3,
+        confirm: int = 2,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._decode = decoder
         self.guide = guide or Guide()
         self.forget_s = forget_s
@@ -489,8 +501,9 @@ class FramePipeline:
     ``arrived`` being the ``time.monotonic()`` at which the frame holding it was put. A slow decode
     skips frames rather than queueing them, so a read is never later than one decode behind."""
 
-    def __init__(self, reader: FrameReader, on_code: Callable[[Scan, float], object],
-                 executor: Executor | None = None) -> None:
+    def __init__(
+        self, reader: FrameReader, on_code: Callable[[Scan, float], object], executor: Executor | None = None
+    ) -> None:
         self.reader = reader
         self.on_code = on_code
         self.executor = executor

@@ -79,7 +79,9 @@ def StationApp(station: Station) -> ft.Control:
     ft.use_effect(beep, [serial])
     use_device_feedback(model)  # vibration on a refusal, screen kept awake during a job
     screens = _screens()
-    screen = model.screen if model.person or model.screen == "settings" else "signin"
+    # Without a sign-in, Settings opens only on a new station: no ERP yet, nothing pulled.
+    first_setup = not station.erp_configured and station.store.is_empty()
+    screen = model.screen if model.person or (model.screen == "settings" and first_setup) else "signin"
     return ft.SafeArea(expand=True, content=screens[screen](model, key=screen))
 
 

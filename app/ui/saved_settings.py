@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from app.config import Settings
-from sync.erp.address import ErpAddress
+from sync.erp.address import ConfigError, ErpAddress
 
 FILE_NAME = "station-settings.json"
 
@@ -36,7 +36,7 @@ def load_saved(data_dir: Path) -> SavedSettings:
 
 def save(data_dir: Path, saved: SavedSettings) -> None:
     """Write atomically with mode 0600 (the file holds the ERP password)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = data_dir / FILE_NAME
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -70,3 +70,32 @@ def apply_saved(settings: Settings, *, erp_from_env: bool, station_from_env: boo
 
         result = replace(result, station_id=saved.station_id)
     return result
+
+
+def form_address(
+    current: ErpAddress, *, host: str, port: str, database: str, user: str, password: str
+) -> ErpAddress | str:
+    """The ERP address the Settings form describes, or what is wrong with it (in the admin's words).
+
+    An empty password keeps the saved one only for the server it was saved for (same scheme, host
+    and port): a saved password is never sent to another server, whoever typed its address."""
+    try:
+        number = int(port)
+    except ValueError:
+        return f"The port must be a number, not {port!r}"
+    if not 0 < number < 65536:
+        return f"The port must be between 1 and 65535, not {number}"
+    if not host.strip() or not database.strip():
+        return "Fill in the ERP host and database"
+    same_server = (host.strip().lower(), number) == (current.host.lower(), current.port)
+    try:
+        return ErpAddress(
+            scheme=current.scheme,
+            host=host.strip(),
+            port=number,
+            database=database.strip(),
+            user=user.strip() or current.user,
+            password=password or (current.password if same_server else ""),
+        )
+    except ConfigError as exc:
+        return str(exc)

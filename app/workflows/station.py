@@ -41,7 +41,8 @@ if TYPE_CHECKING:  # the domain never opens SQLite itself: it is handed a store
 DEFAULT_IDLE_SIGN_OUT = timedelta(minutes=10)
 MAX_REFUSALS_SHOWN = 5
 MAX_PIN_TRIES = 5
-PIN_LOCKOUT = timedelta(minutes=5)
+PIN_LOCKOUT = timedelta(minutes=5)  # after MAX_PIN_TRIES wrong PINs; doubled by each one after
+MAX_PIN_LOCKOUT = timedelta(hours=24)  # and wrong PINs older than this are forgotten
 
 
 def _utc_now() -> datetime:
@@ -134,9 +135,10 @@ class StationSession:
         """Sign in by badge and PIN. A wrong badge and a wrong PIN get the same refusal. Signing in
         while someone else is signed in signs them out first (their work is kept as a draft).
         After ``MAX_PIN_TRIES`` wrong PINs in a row a badge is locked for ``PIN_LOCKOUT``."""
-        if self._locked_out(badge.strip()):
+        lock = self._lockout(badge.strip())
+        if lock is not None:
             self.store.audit(who=badge.strip(), what="sign-in while locked", station=self.station_id)
-            minutes = int(PIN_LOCKOUT.total_seconds() // 60)
+            minutes = int(lock.total_seconds() // 60)
             return self._record(
                 Refusal(
                     "locked_out",
@@ -167,23 +169,42 @@ class StationSession:
         tasks = ", ".join(TASK_LABELS[t] for t in tasks_for(found)) or "none (ask a supervisor for a role)"
         return self._record(Accepted(f"Hello {found['name']}. Your tasks: {tasks}.{resumed}"))
 
-    def _locked_out(self, badge: str) -> bool:
-        """Too many wrong PINs in a row for a real badge, the last one less than PIN_LOCKOUT ago.
-        Counted from the audit log, so the lock holds across tabs and restarts (the log's clock)."""
+    def _lockout(self, badge: str) -> timedelta | None:
+        """How long ``badge`` is locked for, counted from its last wrong PIN (None: not locked).
+
+        Counted by time from the audit log (so the lock holds across tabs and restarts): the wrong
+        PINs since the badge's last sign-in or unlock, within MAX_PIN_LOCKOUT. From MAX_PIN_TRIES
+        on, the badge waits PIN_LOCKOUT, doubled by each further wrong PIN. Tries made while locked
+        are logged apart and never push the wrong PINs out of the count."""
         if not badge or self.store.person(badge) is None:
-            return False
+            return None
+        now = datetime.now(UTC)  # the audit log's clock
+        since = (now - MAX_PIN_LOCKOUT).strftime("%Y-%m-%dT%H:%M:%S")
         refused: list[str] = []
-        for entry in self.store.audit_log(200):
-            if entry["who"] != badge:
-                continue
-            if entry["what"] == "sign-in refused":
-                refused.append(entry["at"])
-            elif entry["what"] == "signed in":
+        for entry in self.store.audit_log(
+            10_000, who=badge, what=("sign-in refused", "signed in", "unlocked"), since=since
+        ):
+            if entry["what"] != "sign-in refused":
                 break
+            refused.append(entry["at"])
         if len(refused) < MAX_PIN_TRIES:
-            return False
+            return None
+        wait = min(PIN_LOCKOUT * 2 ** (len(refused) - MAX_PIN_TRIES), MAX_PIN_LOCKOUT)
         last = datetime.strptime(refused[0].rstrip("Z")[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
-        return datetime.now(UTC) - last < PIN_LOCKOUT
+        return wait if now - last < wait else None
+
+    def unlock(self, badge: str) -> Outcome:
+        """A signed-in supervisor lifts the PIN lock of ``badge``; audited with who did it."""
+        if self._person is None or "supervisor" not in (self._person.get("roles") or ()):
+            return self._record(Refusal("not_allowed", "only a signed-in supervisor can unlock a badge"))
+        badge = badge.strip()
+        if self.store.person(badge) is None:
+            return self._record(Refusal("unknown_badge", f"no person has badge {badge}"))
+        if self._lockout(badge) is None:
+            return self._record(Refusal("not_locked", f"badge {badge} is not locked"))
+        self.store.audit(who=badge, what="unlocked", station=self.station_id,
+                         detail={"by": self._person["badge"]})
+        return self._record(Accepted(f"badge {badge} unlocked: they can sign in again"))
 
     def sign_out(self, *, why: str = "signed out") -> Outcome:
         """Sign out; the task in progress stays saved as this person's draft."""

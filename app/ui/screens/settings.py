@@ -10,10 +10,10 @@ import flet as ft
 
 from app.ui import theme
 from app.ui.model import StationModel
-from app.ui.saved_settings import load_saved
+from app.ui.saved_settings import form_address, load_saved
 from app.ui.screens.checkup import ScannerCheckup
 from app.ui.widgets import Frame, big_button, button_row, muted, section
-from sync.erp.address import ConfigError, ErpAddress
+from sync.erp.address import ErpAddress
 
 
 def _field(label: str, value: str, on_change, *, password: bool = False, hint: str | None = None,
@@ -39,20 +39,7 @@ def Settings(model: StationModel) -> ft.Control:
     testing, set_testing = ft.use_state(False)
 
     def address() -> ErpAddress | str:
-        try:
-            number = int(port)
-        except ValueError:
-            return f"The port must be a number, not {port!r}"
-        if not 0 < number < 65536:
-            return f"The port must be between 1 and 65535, not {number}"
-        if not host.strip() or not database.strip():
-            return "Fill in the ERP host and database"
-        try:
-            return ErpAddress(scheme=current.scheme, host=host.strip(), port=number,
-                              database=database.strip(), user=user.strip() or "admin",
-                              password=password or current.password)
-        except ConfigError as exc:
-            return str(exc)
+        return form_address(current, host=host, port=port, database=database, user=user, password=password)
 
     async def test() -> None:
         erp = address()

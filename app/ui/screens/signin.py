@@ -15,8 +15,12 @@ def SignIn(model: StationModel) -> ft.Control:
 
     def take_badge(text: str) -> None:
         if model.station.store.is_empty():
-            model.say("refused", "This station has no data from the ERP yet: "
-                      "connect it in Settings, then sync")
+            if model.station.erp_configured:
+                model.say("refused", "This station has no data from the ERP yet: wait for it to sync, "
+                          "or fix its ERP address with `station settings` on this machine")
+            else:
+                model.say("refused", "This station has no data from the ERP yet: "
+                          "connect it in Settings, then sync")
             return
         set_badge(text.strip())
         model.say("info", "Now type your PIN and press Enter")
@@ -35,7 +39,7 @@ def SignIn(model: StationModel) -> ft.Control:
         body = [
             muted("Scan your badge, or type its number and press Enter."),
         ]
-        if model.station.store.is_empty():
+        if model.station.store.is_empty() and not model.station.erp_configured:
             settings = big_button("Settings", lambda: model.go("settings"), icon=ft.Icons.SETTINGS)
             body.append(ft.Row([settings]))
         return Frame(model, body, on_scan=take_badge, scan_label="Badge", title="Sign in")

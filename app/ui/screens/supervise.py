@@ -56,6 +56,7 @@ def Supervise(model: StationModel) -> ft.Control:
     editing, set_editing = ft.use_state(None)
     edit_text, set_edit_text = ft.use_state("")
     reason, set_reason = ft.use_state("")
+    locked_badge, set_locked_badge = ft.use_state("")
     _tick, set_tick = ft.use_state(0)
 
     def refresh() -> None:
@@ -203,7 +204,20 @@ def Supervise(model: StationModel) -> ft.Control:
         ft.IconButton(ft.Icons.REFRESH, on_click=refresh, tooltip="Refresh", icon_size=28,
                       width=theme.TARGET, height=theme.TARGET),
     ])
-    content = {"queues": queues, "outbox": outbox_view, "approvals": approvals_view}[tab]()
+    def unlock() -> None:
+        model.show(model.session.unlock(locked_badge))
+        set_locked_badge("")
+
+    def unlock_view() -> list[ft.Control]:
+        return [section("Unlock a badge", [
+            muted("A badge locked after too many wrong PINs can sign in again at once (audited)."),
+            ft.TextField(label="Badge to unlock", value=locked_badge, text_size=theme.TEXT,
+                         on_change=lambda e: set_locked_badge(e.control.value)),
+            button_row([big_button("Unlock badge", unlock, icon=ft.Icons.LOCK_OPEN)]),
+        ])]
+
+    content = {"queues": lambda: [*queues(), *unlock_view()], "outbox": outbox_view,
+               "approvals": approvals_view}[tab]()
     return Frame(model, [tabs, *content], keep_focus=False)
 
 

@@ -160,8 +160,8 @@ def _error(error: Any) -> Exception:
                 # Tryton's AccessError travels as a UserError: the station's ERP user lacks a right,
                 # which no retry and no other operation will fix.
                 return ErpAuthFailed(
-                    f"the ERP user may not do this ({message}): give it access to stock, sales and "
-                    "quality in Tryton, or the administrator flag"
+                    f"the ERP user may not do this ({message}): a station logs in as a user of the "
+                    "group \"Returns Station\" (`station erp add-station NAME` creates one)"
                 )
             return ErpRejected(f"{message} {description}".strip())
         if name == "UserWarning" and isinstance(args, list | tuple):

@@ -80,6 +80,10 @@ Where things are in this module:
     packing.py     the pack algorithm (confirm_pack, and decide_approval for a held short pack)
     approval.py    ``returns.station.approval``, a Workflow whose transitions are data
     evidence.py    ``returns.station.evidence``: RPC ``gather`` (an evidence pack's records) and ``attach``
+    access.py, access.xml  who may call what: the groups "Returns Station" (stations' ERP users:
+                   the station-facing RPC methods only) and "Returns Supervisor"
+    trust.py       what the ERP checks on every operation whatever its payload says (the badge
+                   and its role; the payload fingerprint kept on the marker)
     person.py, product.py, stock.py, quality.py: fields this module adds to Tryton's models
 
 Registration: every class is registered by :func:`register` below.
@@ -88,6 +92,7 @@ Registration: every class is registered by :func:`register` below.
 from trytond.pool import Pool
 
 from . import (
+    access,
     alerts,
     approval,
     clock,
@@ -127,6 +132,12 @@ def register() -> None:
         figures.Figures,
         alerts.Alert,
         station_status.StationStatus,
+        module="returns_station",
+        type_="model",
+    )
+    Pool.register(
+        # Rules on users and groups know the current user (a station user sees only itself).
+        access.Rule,
         module="returns_station",
         type_="model",
     )

@@ -23,6 +23,7 @@ from trytond.pool import Pool
 from trytond.rpc import RPC
 from trytond.transaction import Transaction
 
+from .access import check_station_caller
 from .exceptions import StationRefusal
 
 RETURN = "stock.shipment.out.return"
@@ -36,10 +37,17 @@ class Evidence(Model):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.__rpc__.update({"gather": RPC(readonly=True), "attach": RPC(readonly=False)})
+        # Station-facing (access.py): any station may build or check a pack.
+        cls.__rpc__.update(
+            {
+                "gather": RPC(readonly=True, check_access=False),
+                "attach": RPC(readonly=False, check_access=False),
+            }
+        )
 
     @classmethod
     def gather(cls, rma):
+        check_station_caller("returns.station.evidence.gather")
         with Transaction().set_context(_check_access=False, active_test=False):
             shipment = _return(rma)
             return {
@@ -52,6 +60,7 @@ class Evidence(Model):
 
     @classmethod
     def attach(cls, rma, content_sha256, pdf_base64, manifest_json):
+        check_station_caller("returns.station.evidence.attach")
         canonical = manifest_json.encode("utf-8")
         if hashlib.sha256(canonical).hexdigest() != content_sha256:
             raise StationRefusal("the pack's manifest does not match its SHA-256 (damaged on the way)")

@@ -33,6 +33,8 @@ from trytond.rpc import RPC
 from trytond.transaction import Transaction, TransactionError
 
 from . import pull as reference
+from . import trust
+from .access import check_station_caller
 from .exceptions import StationConflict
 from .handlers import handler_for
 from .savepoint import open_savepoint, release, rollback_to
@@ -62,6 +64,10 @@ class Operation(ModelSQL, ModelView):
     user_badge = fields.Char("User", readonly=True)
     created_at = fields.Char("Created At", readonly=True, help="Station clock, UTC.")
     result = fields.Text("Result", readonly=True)
+    payload_hash = fields.Char(
+        "Payload Hash", readonly=True, help="sha256 of what was applied (trust.payload_hash)."
+    )
+    edited_by = fields.Char("Edited By", readonly=True, help="The supervisor who edited it at a station.")
 
     @classmethod
     def __setup__(cls):
@@ -70,16 +76,22 @@ class Operation(ModelSQL, ModelView):
         cls._sql_constraints += [
             ("operation_unique", Unique(t, t.operation_id), "Each station operation is applied once."),
         ]
+        # Station users hold no right on any model (access.py): the calls are not checked against
+        # model rights, they check their caller (check_station_caller) and act as the module.
         cls.__rpc__.update(
             {
-                "apply_batch": RPC(readonly=False),
-                "pull": RPC(readonly=True),
+                "apply_batch": RPC(readonly=False, check_access=False),
+                "pull": RPC(readonly=True, check_access=False),
             }
         )
 
     @classmethod
     def apply_batch(cls, operations):
-        """Apply each ``{"operation": {...}, "photo": base64 | None}`` once; one result per item."""
+        """Apply each ``{"operation": {...}, "photo": base64 | None}`` once; one result per item.
+
+        An id the ERP applied before answers ``already`` when its payload is the same, and
+        ``conflict`` naming both fingerprints when it is not (an edited copy is never applied)."""
+        check_station_caller("apply_batch")
         cursor = Transaction().connection.cursor()
         ids = [item["operation"]["id"] for item in operations]
         markers = {m.operation_id: m for m in cls.search([("operation_id", "in", ids)])} if ids else {}
@@ -88,8 +100,14 @@ class Operation(ModelSQL, ModelView):
         not_applied = set()
         for index, item in enumerate(operations):
             op = item["operation"]
+            fingerprint = trust.payload_hash(op)
             if op["id"] in markers:
-                refs = json.loads(markers[op["id"]].result or "{}")
+                marker = markers[op["id"]]
+                if marker.payload_hash and marker.payload_hash != fingerprint:
+                    message = trust.clash(op["id"], marker.payload_hash, fingerprint)
+                    results.append(_result(op, "conflict", message))
+                    continue
+                refs = json.loads(marker.result or "{}")
                 results.append(_result(op, "already", refs=refs))
                 continue
             if any(dep in not_applied for dep in op.get("depends_on") or ()):
@@ -126,6 +144,8 @@ class Operation(ModelSQL, ModelView):
                     "user_badge": op.get("user"),
                     "created_at": op.get("created_at"),
                     "result": json.dumps(refs, sort_keys=True, default=str),
+                    "payload_hash": fingerprint,
+                    "edited_by": op.get("edited_by"),
                 }
             )
             results.append(_result(op, "applied", refs=refs))
@@ -142,11 +162,15 @@ class Operation(ModelSQL, ModelView):
         # this model; the effects are the module's own (buttons of quality and stock run without
         # the user's button groups).
         with Transaction().set_context(_skip_warnings=True, _check_access=False):
+            # Whatever the payload says: a real, active person with the role for this type (and
+            # a supervisor for an edit). Handlers check the rest of what concerns them.
+            trust.check_people(op)
             return handler(op, photo)
 
     @classmethod
     def pull(cls, cursors):
         """Reference records changed since ``cursors`` ({kind: "YYYY-MM-DD HH:MM:SS.ffffff"})."""
+        check_station_caller("pull")
         return reference.pull(cursors)
 
 

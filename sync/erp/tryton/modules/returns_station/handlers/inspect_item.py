@@ -6,6 +6,8 @@ Payload: ``return_id``, ``product_id``, ``quantity`` (1), ``lot`` / ``serial``, 
 ``refund``, ``note``,
 ``photos`` (hashes already uploaded), ``approval_required`` (the unit is held, its inspection
 pending, until ``decide_approval``). The return goes to ``done`` once every unit is disposed.
+The unit is the one named (its lot or serial exactly, no other unit stands in) and a unit of an
+expired or recalled lot is never restocked, whatever the payload says.
 """
 
 import json
@@ -40,9 +42,16 @@ def apply(op, photo):
         for m in shipment.inventory_moves
         if m.product == product and m.state not in ("done", "cancelled") and not m.station_disposition
     ]
-    if lot_number:
+    if lot_number and candidates:
+        # The unit named exactly: no other unit of the product stands in for it.
         exact = [m for m in candidates if m.lot and m.lot.number == lot_number]
-        candidates = exact or [m for m in candidates if not m.lot] or candidates
+        if not exact:
+            received = sorted({m.lot.number for m in candidates if m.lot}) or ["none recorded"]
+            raise StationRefusal(
+                f"return {shipment.number} received no {product.rec_name} with lot or serial {lot_number} "
+                f"(received: {', '.join(received)}): inspect the unit that was received"
+            )
+        candidates = exact
     if not candidates:
         raise StationConflict(
             f"no {product.rec_name} of return {shipment.number} is waiting for inspection in the ERP "
@@ -58,6 +67,8 @@ def apply(op, photo):
         move.quantity = quantity
     if lot_number and not move.lot:
         move.lot = lookups.lot(product, lot_number)
+    if payload.get("disposition") == "restock" and move.lot:
+        never_restocked(move.lot, product)
     control = control_for(shipment, product)
     points = checklist_points(control, payload.get("checklist") or {})
     inspection = Inspection(
@@ -164,3 +175,14 @@ def finish_return(shipment):
         return "received"
     release(cursor, "station_finish")
     return Return(shipment.id).state
+
+
+def never_restocked(lot, product):
+    """Refuse restocking a unit of an expired or recalled lot, whatever the station decided."""
+    if lot.recalled:
+        raise StationRefusal(f"lot {lot.number} of {product.rec_name} is recalled: it is never restocked")
+    expires = getattr(lot, "expiration_date", None)
+    if expires and expires < Pool().get("ir.date").today():
+        raise StationRefusal(
+            f"lot {lot.number} of {product.rec_name} expired on {expires.isoformat()}: it is never restocked"
+        )

@@ -2,9 +2,11 @@
 
 Payload: ``return_id``; ``lines`` (``move_id``, ``product_id``, ``received``, ``lots`` /
 ``serials``); ``extra`` (units that were not expected: ``product_id``, ``quantity``, ``lot`` /
-``serial``). Lines neither received nor listed are cancelled: nothing came.
+``serial``). Lines neither received nor listed are cancelled: nothing came. A line received
+beyond what it expected is received as expected, the rest as extra (over_expected_as_extra).
 """
 
+import json
 from decimal import Decimal
 
 from trytond.pool import Pool
@@ -14,7 +16,7 @@ from ..exceptions import StationConflict, StationRefusal
 
 
 def apply(op, photo):
-    payload = op["payload"]
+    payload = json.loads(json.dumps(op["payload"]))  # over_expected_as_extra rewrites it
     pool = Pool()
     Return = pool.get("stock.shipment.out.return")
     Move = pool.get("stock.move")
@@ -27,6 +29,7 @@ def apply(op, photo):
             "in the ERP: another station received it first"
         )
     moves = {m.id: m for m in shipment.incoming_moves}
+    over_expected_as_extra(payload, moves)
     handled = set()
     to_save, to_cancel = [], []
     for line in payload.get("lines") or []:
@@ -97,3 +100,36 @@ def apply(op, photo):
     Return.receive([shipment])
     shipment = Return(shipment.id)
     return {"return_id": shipment.id, "state": shipment.state, "extra_moves": [m.id for m in extras]}
+
+
+def over_expected_as_extra(payload, moves):
+    """Receive no line beyond what it expected: the units over it (with their lots or serials,
+    the last scanned first) become ``extra`` entries, received as moves of their own."""
+    extra = list(payload.get("extra") or [])
+    for line in payload.get("lines") or []:
+        move = moves.get(int(line["move_id"]))
+        received = float(line.get("received", 0))
+        if move is None or received <= move.quantity:
+            continue
+        keep = move.quantity
+        line["received"] = keep
+        units = [(lot["lot"], float(lot.get("quantity", 0))) for lot in line.get("lots") or []]
+        units += [(serial, 1.0) for serial in line.get("serials") or []]
+        kept, over = [], []
+        for number, quantity in units:
+            take = max(min(quantity, keep), 0.0)
+            keep -= take
+            if take:
+                kept.append((number, take))
+            if quantity > take:
+                over.append((number, quantity - take))
+        serials = set(line.get("serials") or [])
+        line["lots"] = [{"lot": n, "quantity": q} for n, q in kept if n not in serials]
+        line["serials"] = [n for n, _ in kept if n in serials]
+        rest = received - move.quantity
+        for number, quantity in over:
+            extra.append({"product_id": line["product_id"], "quantity": quantity, "lot": number})
+            rest -= quantity
+        if rest > 0:
+            extra.append({"product_id": line["product_id"], "quantity": rest})
+    payload["extra"] = extra
