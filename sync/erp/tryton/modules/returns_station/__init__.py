@@ -79,6 +79,7 @@ Where things are in this module:
     lookups.py     products, lots, returns and locations by the ids and names stations send
     packing.py     the pack algorithm (confirm_pack, and decide_approval for a held short pack)
     approval.py    ``returns.station.approval``, a Workflow whose transitions are data
+    evidence.py    ``returns.station.evidence``: RPC ``gather`` (an evidence pack's records) and ``attach``
     access.py, access.xml  who may call what: the groups "Returns Station" (stations' ERP users:
                    the station-facing RPC methods only) and "Returns Supervisor"
     trust.py       what the ERP checks on every operation whatever its payload says (the badge
@@ -95,6 +96,7 @@ from . import (
     alerts,
     approval,
     clock,
+    evidence,
     figures,
     figures_data,
     operation,
@@ -120,6 +122,7 @@ def register() -> None:
         operation.Operation,
         approval.Approval,
         clock.Clock,
+        evidence.Evidence,
         figures_data.Sale,
         figures_data.ShipmentOutReturn,
         figures_data.Move,
