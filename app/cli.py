@@ -14,7 +14,7 @@ from sync.erp.address import ConfigError
 
 # Each module under app/commands exposes ``register(subparsers)``; handlers import heavy
 # dependencies (Flet, OpenCV, Tryton) only when they run, so ``station --help`` stays instant.
-COMMAND_MODULES = ("ui", "erp", "sync", "replay", "scan", "report", "settings")
+COMMAND_MODULES = ("ui", "erp", "sync", "replay", "scan", "report", "settings", "evidence")
 
 
 class CommandError(Exception):

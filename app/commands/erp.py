@@ -32,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
     )
+    _postgresql_options(serve)
     serve.set_defaults(handler=_serve)
 
     init = sub.add_parser("init", help="create the ERP database with demo data if it is missing, then exit")
@@ -135,6 +136,45 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _postgresql_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--postgresql",
+        action="store_true",
+        help="serve the ERP from a private PostgreSQL cluster in --data-dir (created on first start, "
+        "with the demo data) through gunicorn workers, instead of the embedded SQLite file",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=4, help="with --postgresql: worker processes per server (default 4)"
+    )
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="with --postgresql: Tryton servers on one database, on consecutive ports (default 1)",
+    )
+
+
+def _serve_postgresql(args: argparse.Namespace) -> int:
+    from sync.erp.tryton.postgres import serve_postgresql
+    from sync.erp.tryton.server import ErpSetupError
+
+    if args.workers < 1 or args.servers < 1:
+        raise CommandError("--workers and --servers must be at least 1")
+    try:
+        serve_postgresql(
+            _erp_dir(args) / "postgresql",
+            port=args.port,
+            host=args.host,
+            workers=args.workers,
+            servers=args.servers,
+            password=_password(),
+            progress=_say,
+        )
+    except ErpSetupError as exc:
+        raise CommandError(str(exc)) from None
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     from sync.erp.tryton.server import ErpSetupError, serve
 
@@ -146,6 +186,8 @@ def _serve(args: argparse.Namespace) -> int:
             "could log in as admin. Set STATION_ERP_PASSWORD to a strong password of your own "
             "(or keep --host 127.0.0.1)"
         )
+    if args.postgresql:
+        return _serve_postgresql(args)
     try:
         serve(_erp_dir(args), port=args.port, host=args.host, password=_password(), progress=_say)
     except ErpSetupError as exc:

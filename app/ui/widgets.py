@@ -54,7 +54,7 @@ def StatusStrip(status: StripStatus | None) -> ft.Control:
         colour, icon = theme.WARN, ft.Icons.CLOUD_OFF
     return ft.Container(
         bgcolor=colour,
-        padding=ft.Padding.symmetric(horizontal=12, vertical=6),
+        padding=ft.Padding.symmetric(horizontal=12, vertical=4),
         content=ft.Row(
             spacing=8,
             controls=[
@@ -64,7 +64,9 @@ def StatusStrip(status: StripStatus | None) -> ft.Control:
                     color=ft.Colors.WHITE,
                     size=14,
                     expand=True,
-                    no_wrap=False,
+                    max_lines=1,  # one line on a handheld too; the whole text stays its name
+                    overflow=ft.TextOverflow.ELLIPSIS,
+                    semantics_label="Sync: " + status.label,
                 ),
             ],
         ),
@@ -213,6 +215,17 @@ def big_button(
     return button
 
 
+def bar_button(name: str, on_click: Callable[..., Any], icon: ft.IconData) -> ft.Control:
+    """An icon button of the app bar, :data:`theme.TARGET` square, whose accessible name is ``name``."""
+    return ft.Semantics(
+        label=name,
+        button=True,
+        content=ft.IconButton(
+            icon=icon, icon_size=28, on_click=on_click, width=theme.TARGET, height=theme.TARGET
+        ),
+    )
+
+
 def bind(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
     """A click handler calling ``fn(*args)``. Flet passes the event to a handler that takes any
     parameter, so ``lambda x=x: ...`` would receive the event instead of ``x``."""
@@ -251,26 +264,37 @@ def Frame(
     person = model.person
     actions: list[ft.Control] = []
     if person and model.screen != "home":
-        actions.append(big_button("Home", lambda: model.go("home"), icon=ft.Icons.HOME))
+        actions.append(bar_button("Home", lambda: model.go("home"), ft.Icons.HOME))
     if person:
-        actions.append(big_button("Sign out", lambda: sign_out(model), icon=ft.Icons.LOGOUT))
+        actions.append(bar_button("Sign out", lambda: sign_out(model), ft.Icons.LOGOUT))
+    who = f"{person['name']} · station {model.station.station_id}" if person else None
+    # A compact app bar: the title and who on one line each, Home and Sign out as icon buttons,
+    # so that on a 360x640 handheld the job's lines start high on the screen.
     header = ft.Row(
-        wrap=True,
-        spacing=10,
-        run_spacing=6,
-        alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
+        spacing=4,
+        vertical_alignment=ft.CrossAxisAlignment.CENTER,
         controls=[
             ft.Column(
+                expand=True,
                 spacing=0,
                 controls=[
-                    ft.Text(title or SCREEN_TITLES[model.screen], size=theme.TITLE,
-                            weight=ft.FontWeight.BOLD),
-                    muted(f"{person['name']} · station {model.station.station_id}")
-                    if person
-                    else muted(f"Station {model.station.station_id}"),
+                    ft.Text(
+                        title or SCREEN_TITLES[model.screen],
+                        size=theme.TITLE,
+                        weight=ft.FontWeight.BOLD,
+                        max_lines=1,
+                        overflow=ft.TextOverflow.ELLIPSIS,
+                    ),
+                    ft.Text(
+                        who or f"Station {model.station.station_id}",
+                        color=theme.MUTED,
+                        size=14,
+                        max_lines=1,
+                        overflow=ft.TextOverflow.ELLIPSIS,
+                    ),
                 ],
             ),
-            ft.Row(actions, spacing=8, wrap=True),
+            *actions,
         ],
     )
     top: list[ft.Control] = [header]
@@ -292,7 +316,7 @@ def Frame(
             StatusStrip(model.status),
             ft.Container(
                 expand=True,
-                padding=ft.Padding.symmetric(horizontal=16, vertical=12),
+                padding=ft.Padding.only(left=16, right=16, top=4, bottom=12),
                 content=ft.Column(
                     expand=True,
                     spacing=12,

@@ -69,7 +69,9 @@ def Home(model: StationModel) -> ft.Control:
         ft.ResponsiveRow([tile(s) for s in model.screens()], spacing=12, run_spacing=12),
         ft.Text(" ", size=theme.TEXT),
     ]
-    return Frame(model, body, on_scan=on_scan, scan_label="Scan", title=f"Hello {model.person['name']}")
+    # Home renders once more while a sign-out takes it away: there is nobody to greet then.
+    title = f"Hello {model.person['name']}" if model.person else None
+    return Frame(model, body, on_scan=on_scan, scan_label="Scan", title=title)
 
 
 def _alerts(model: StationModel) -> list[ft.Control]:

@@ -80,6 +80,7 @@ Where things are in this module:
     sale_search.py ``returns.station.sale_search.find``: sales for an unannounced return (masked)
     packing.py     the pack algorithm (confirm_pack, and decide_approval for a held short pack)
     approval.py    ``returns.station.approval``, a Workflow whose transitions are data
+    evidence.py    ``returns.station.evidence``: RPC ``gather`` (an evidence pack's records) and ``attach``
     access.py, access.xml  who may call what: the groups "Returns Station" (stations' ERP users:
                    the station-facing RPC methods only) and "Returns Supervisor"
     trust.py       what the ERP checks on every operation whatever its payload says (the badge
@@ -96,6 +97,7 @@ from . import (
     alerts,
     approval,
     clock,
+    evidence,
     figures,
     figures_data,
     operation,
@@ -122,6 +124,7 @@ def register() -> None:
         operation.Operation,
         approval.Approval,
         clock.Clock,
+        evidence.Evidence,
         figures_data.Sale,
         figures_data.ShipmentOutReturn,
         figures_data.Move,

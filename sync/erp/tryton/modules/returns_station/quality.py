@@ -12,5 +12,6 @@ class Inspection(metaclass=PoolMeta):
     station_checklist = fields.Text("Checklist", readonly=True)
     station_disposition = fields.Char("Disposition", readonly=True)
     station_rule = fields.Char("Rule", readonly=True)
+    station_rules_version = fields.Char("Rules Version", readonly=True)
     station_refund = fields.Text("Refund", readonly=True)
     station_note = fields.Text("Note", readonly=True)

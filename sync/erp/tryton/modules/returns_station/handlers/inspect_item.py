@@ -2,7 +2,8 @@
 disposition says (a ``quality.inspection`` records the grade, checklist and photos).
 
 Payload: ``return_id``, ``product_id``, ``quantity`` (1), ``lot`` / ``serial``, ``grade``,
-``checklist``, ``disposition`` (lookups.DISPOSITION_STATES), ``rule_id``, ``refund``, ``note``,
+``checklist``, ``disposition`` (lookups.DISPOSITION_STATES), ``rule_id``, ``rules_version``,
+``refund``, ``note``,
 ``photos`` (hashes already uploaded), ``approval_required`` (the unit is held, its inspection
 pending, until ``decide_approval``). The return goes to ``done`` once every unit is disposed.
 The unit is the one named (its lot or serial exactly, no other unit stands in) and a unit of an
@@ -81,6 +82,7 @@ def apply(op, photo):
         station_checklist=json.dumps(payload.get("checklist") or {}, sort_keys=True),
         station_disposition=payload.get("disposition"),
         station_rule=payload.get("rule_id"),
+        station_rules_version=payload.get("rules_version"),
         station_refund=json.dumps(payload.get("refund") or {}, sort_keys=True),
         station_note=payload.get("note"),
     )
