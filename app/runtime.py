@@ -203,8 +203,9 @@ class Station:
         if self.rules is None:
             self.rules = rules_for(self.settings.data_dir)
         idle = timedelta(seconds=self.idle_sign_out_s)
+        requester = self.engine.request if self.engine is not None else None
         session = StationSession(self.store, self.station_id, rules=self.rules, idle_sign_out=idle,
-                                 gs_replacement=self.gs_replacement)
+                                 gs_replacement=self.gs_replacement, requester=requester)
         return SerialSession(session)
 
     # --- settings -----------------------------------------------------------------------------

@@ -91,6 +91,28 @@ Payloads, version 1 (ERP ids are Tryton record ids as pulled into the reference 
   ``decide_approval`` applies it; when the request was already approved it packs at once, when it
   was refused it is a conflict and nothing is packed.
 
+``open_return`` — a parcel nobody announced, matched to the sale it came from (found online)::
+
+    {"sale_id": 3, "sale_number": "SO-1003", "rma": "UA-3F2A9C01", "parcel_code": "1Z…" | null,
+     "lines": [{"sold_move_id": 40, "product_id": 7, "quantity": 1}], "reason": "unannounced"}
+
+  ``sold_move_id`` is the delivered move (the sale search's line). ERP effect: a draft customer
+  return of that sale with reason "unannounced", one expected line per sold line (refs: its
+  ``return_id``, ``number`` and ``moves`` by ``sold_move_id``). Conflict when a line's units are
+  already returned. The station's ``receive_return`` for it follows with ``depends_on`` this
+  operation and, instead of ``return_id`` and each line's ``move_id``, ``"return_op": "<this
+  operation's id>"`` and each line's ``sold_move_id`` (the ERP fills in what it created).
+
+``blind_receipt`` — a parcel matched to no sale (none found, or the ERP out of reach)::
+
+    {"rma": "BLIND-3F2A9C01", "parcel_code": "1Z…" | null, "why": "no sale found" | "offline",
+     "items": [{"barcode": "0950600013435", "product_id": 9 | null, "quantity": 1,
+                "lot": null, "serial": null}]}
+
+  ERP effect: a customer return from the party "Unknown sender (blind receipts)" with reason
+  "unannounced", received, its units moved to quarantine, and a note for a supervisor
+  (``station_review``: identify the sender; unknown barcodes listed there).
+
 ``station_status`` — what only the station knows about itself, sent every few minutes::
 
     {"outbox": {"pending": 3, "failed": 1, …}, "refusals": {"wrong_item": 2, …},
@@ -116,6 +138,8 @@ OPERATION_TYPES: dict[str, int] = {
     "request_approval": 1,
     "decide_approval": 1,
     "confirm_pack": 1,
+    "open_return": 1,
+    "blind_receipt": 1,
     "station_status": 1,
 }
 

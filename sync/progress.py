@@ -29,7 +29,9 @@ def progress_of(op: Mapping[str, Any]) -> list[Progress]:
     """The progress rows an operation (its dict form) records; none for a photo upload."""
     kind, payload = op["type"], op.get("payload") or {}
     if kind == "receive_return":
-        subject = str(payload["return_id"])
+        # a return the station opened itself (open_return) has no ERP id yet: its operation's id
+        opened = payload.get("return_id") is None and payload.get("return_op")
+        subject = f"op:{payload['return_op']}" if opened else str(payload["return_id"])
         rows = [Progress(RECEIVED, subject, "", 0.0, {"rma": payload.get("rma")})]
         for line in payload.get("lines") or []:
             rows.append(

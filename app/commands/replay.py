@@ -63,6 +63,15 @@ def _pull(store: Any, settings: Settings) -> str | None:
     return None
 
 
+def _engine(store: Any, settings: Settings) -> Any:
+    """A sync engine for online requests (a sale search), or None with no ERP configured."""
+    from sync.engine import SyncEngine, connector_for
+
+    if settings.erp is None:
+        return None
+    return SyncEngine(store, lambda: connector_for(settings.erp), station=settings.station_id)
+
+
 def _replay(args: argparse.Namespace) -> int:
     from app.workflows.replay import EventResult, parse_events, run_events
     from app.workflows.station import StationSession, rules_for
@@ -120,7 +129,10 @@ def _replay(args: argparse.Namespace) -> int:
                 f"station: {rules.last_error}; using the rules version {rules.current.version}",
                 file=sys.stderr,
             )
-        session = StationSession(store, settings.station_id, rules=rules)
+        engine = _engine(store, settings)
+        session = StationSession(
+            store, settings.station_id, rules=rules, requester=engine.request if engine else None
+        )
 
         def show(result: EventResult) -> None:
             if args.json:
@@ -139,8 +151,12 @@ def _replay(args: argparse.Namespace) -> int:
             for op in getattr(outcome, "operations", ()):
                 print(f"{where}: queued {op.type} {op.id}")
 
-        report = run_events(session, events, base_dir=path.parent, on_result=show)
-        session.sign_out()
+        try:
+            report = run_events(session, events, base_dir=path.parent, on_result=show)
+            session.sign_out()
+        finally:
+            if engine is not None:
+                engine.stop()
     finally:
         store.close()
     if args.json:

@@ -128,7 +128,8 @@ def _ScanField(
                 pass
 
     field = ft.TextField(
-        key=f"scan-{generation}",
+        # a new field (autofocus) when keep_focus comes back on: the focus returns to scanning
+        key=f"scan-{generation}" + ("" if keep_focus else "-free"),
         ref=ref,
         label=label,
         hint_text=hint,

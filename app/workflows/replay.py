@@ -19,6 +19,10 @@ Vocabulary (one key per line, plus an optional ``expect``)::
     {"approve": {"request": "RMA-000116", "note": "..."}}   request: id, oldest, newest, or RMA/order
     {"refuse": {"request": "oldest", "note": "..."}}
     {"undo": {}}   {"cancel": {}}   {"signout": {}}
+    {"search": "alma.jansen@example.com"}     an unannounced parcel: find its sale (order, email, name,
+                                              or a serial sold)
+    {"sale": "SO-1003"}                       open the unannounced return against a sale the search found
+    {"blind": {}}                             no sale (or offline): receive the items blind, to quarantine
 
 Blank lines and lines starting with ``#`` are skipped.
 """
@@ -37,7 +41,7 @@ from app.workflows.station import StationSession
 
 EVENT_KINDS = (
     "signin", "signout", "task", "scan", "confirm", "photo", "grade", "check", "override", "approve",
-    "refuse", "undo", "cancel",
+    "refuse", "undo", "cancel", "search", "sale", "blind",
 )  # fmt: skip
 
 
@@ -169,7 +173,7 @@ def _shape_problem(kind: str, value: Any) -> str | None:
             or not isinstance(value.get("pin"), str)
         ):
             return 'needs {"badge": "...", "pin": "..."} (both as text)'
-    elif kind in ("task", "scan", "grade", "override"):
+    elif kind in ("task", "scan", "grade", "override", "search", "sale"):
         if not isinstance(value, str):
             return "needs text"
     elif kind == "photo":
@@ -244,6 +248,12 @@ def _play(session: StationSession, event: Event, base_dir: Path) -> Outcome:
             return session.undo()
         case "cancel":
             return session.cancel()
+        case "search":
+            return session.search_sales(value)
+        case "sale":
+            return session.choose_sale(value)
+        case "blind":
+            return session.receive_blind()
         case "photo":
             spec = value if isinstance(value, dict) else {"path": value}
             path = (base_dir / spec["path"]).resolve()

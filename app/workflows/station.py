@@ -18,6 +18,7 @@ Typical use::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -27,9 +28,11 @@ from app.workflows.people import TASK_LABELS, TASK_ROLES, authenticate, tasks_fo
 from app.workflows.results import Accepted, Outcome, Refusal
 from app.workflows.scanning import read_scan
 from app.workflows.tasks import TASKS, Task
+from app.workflows.tasks.base import lookup_product
 from app.workflows.views import TaskView
 from sync.common.families import Answer
 from sync.common.rules import RuleBook
+from sync.erp.protocol import Offline
 from sync.operations import Operation, new_operation
 from sync.outbox import IllegalTransition, OutboxError, allowed_actions
 from sync.reference import Person
@@ -43,6 +46,9 @@ MAX_REFUSALS_SHOWN = 5
 MAX_PIN_TRIES = 5
 PIN_LOCKOUT = timedelta(minutes=5)  # after MAX_PIN_TRIES wrong PINs; doubled by each one after
 MAX_PIN_LOCKOUT = timedelta(hours=24)  # and wrong PINs older than this are forgotten
+# "12*" typed before a scan: that many identical units (the count, a star, the scan)
+QUANTITY = re.compile(r"(?P<count>\d{1,4})\*(?P<code>.+)", re.S)
+MAX_QUANTITY = 999
 
 
 def _utc_now() -> datetime:
@@ -65,6 +71,7 @@ class StationSession:
         clock: Callable[[], datetime] = _utc_now,
         idle_sign_out: timedelta = DEFAULT_IDLE_SIGN_OUT,
         gs_replacement: str | None = None,
+        requester: Callable[..., Any] | None = None,
     ) -> None:
         self.store = store
         self.station_id = station_id
@@ -72,6 +79,8 @@ class StationSession:
         self.clock = clock
         self.idle_sign_out = idle_sign_out
         self.gs_replacement = gs_replacement  # the scanner's printable stand-in for GS1's GS
+        # The sync engine's online request port (SyncEngine.request); None: no ERP, always offline.
+        self.requester = requester
         self._person: Person | None = None
         self._task: Task | None = None
         self._last_action: datetime | None = None
@@ -123,6 +132,12 @@ class StationSession:
     def progress(self, kind: str, subject: str | int | None = None) -> list[dict[str, Any]]:
         """What this station confirmed (sync.progress rows of ``kind``, for ``subject`` if given)."""
         return self.store.progress(kind, subject)
+
+    def request(self, method: str, *args: Any) -> Any:
+        """Ask the ERP something now through the sync engine: its answer, Offline or Refused."""
+        if self.requester is None:
+            return Offline("this station has no ERP configured")
+        return self.requester(method, *args)
 
     # --- people ----------------------------------------------------------------------------------
     @property
@@ -269,7 +284,14 @@ class StationSession:
 
     def scan(self, text: str) -> Outcome:
         """What the scanner (or a person at the keyboard) typed, exactly. A badge scanned into a task
-        is refused (never recorded as an item): people change at the sign-in screen."""
+        is refused (never recorded as an item): people change at the sign-in screen.
+
+        ``12*`` typed before a scan counts it 12 times (Receive and Pack: a line of many identical
+        units): the units are checked one by one as if scanned, and when one of them is refused
+        none of the 12 is recorded."""
+        counted = QUANTITY.fullmatch(text.strip()) if "*" in text[:5] else None
+        if counted is not None:
+            return self._scan_many(int(counted["count"]), counted["code"])
         code = read_scan(text, gs_replacement=self.gs_replacement)
         if code.data and not code.gtin and self.store.person(code.data) is not None:
             refusal = self._gate(need_task=True)
@@ -280,6 +302,47 @@ class StationSession:
                 )
             )
         return self._act(lambda task: task.scan(code))
+
+    def _scan_many(self, count: int, text: str) -> Outcome:
+        refusal = self._gate(need_task=True)
+        if refusal:
+            return refusal
+        if self._task.kind not in ("receive", "pack"):
+            return self._record(Refusal("no_quantity", "a quantity (12*) is for Receive and Pack"))
+        if not 1 <= count <= MAX_QUANTITY:
+            return self._record(
+                Refusal("bad_quantity", f"a quantity is 1 to {MAX_QUANTITY} (typed {count}*): type it again")
+            )
+        code = read_scan(text, gs_replacement=self.gs_replacement)
+        product = lookup_product(self, code)
+        job_open = self._task.subject() is not None or getattr(self._task, "blind", None) is not None
+        if product is None or not job_open:
+            return self._record(
+                Refusal("no_quantity", f"{count}* needs an item's barcode after it, with the job open")
+            )
+        if product.get("serial_tracked") or code.serial:
+            return self._record(
+                Refusal(
+                    "no_quantity", f"{product['name']} has a serial per unit: scan each unit, not {count}*"
+                )
+            )
+        before = self._task.to_draft()
+        last: Outcome | None = None
+        for n in range(count):
+            last = self._task.scan(code)
+            if isinstance(last, Refusal):
+                self._task.restore(before)
+                return self._record(
+                    Refusal(
+                        last.code,
+                        f"{count} × {product['name']}: unit {n + 1} refused, none recorded. {last.message}",
+                    )
+                )
+        self._save_draft()
+        assert isinstance(last, Accepted)
+        return self._record(
+            Accepted(f"{count} × {product['name']} recorded. {last.message}", warning=last.warning)
+        )
 
     def photo(self, data: bytes, *, mime: str = "image/jpeg") -> Outcome:
         """A photo of the unit being inspected; stored on the station (content-addressed) at once."""
@@ -322,6 +385,26 @@ class StationSession:
     def cancel(self) -> Outcome:
         """Drop the work in progress of the current task; nothing is sent."""
         return self._act(lambda task: task.cancel())
+
+    def search_sales(self, query: str) -> Outcome:
+        """Receive: find the sale an unannounced parcel came from (online; customer data masked)."""
+        return self._receiving(lambda task: task.search(query))
+
+    def choose_sale(self, number: str) -> Outcome:
+        """Receive: open an unannounced return against one of the sales the search found."""
+        return self._receiving(lambda task: task.choose_sale(number))
+
+    def receive_blind(self) -> Outcome:
+        """Receive: a parcel no sale matches (or the ERP is out of reach): scan its items to quarantine."""
+        return self._receiving(lambda task: task.receive_blind())
+
+    def _receiving(self, action: Callable[[Any], Outcome]) -> Outcome:
+        refusal = self._gate(need_task=True)
+        if refusal:
+            return refusal
+        if self._task.kind != "receive":
+            return self._record(Refusal("not_here", "unannounced parcels are received in Receive"))
+        return self._act(action)
 
     def approve(self, request: str = "oldest", note: str = "") -> Outcome:
         """Approve the request named by id, by the return/order number it concerns, or ``oldest``."""

@@ -57,6 +57,9 @@ RETURN_REASONS: dict[str, str] = {
     "wrong item sent": "Wrong item sent",
     "changed mind": "Changed mind",
     "arrived too late": "Arrived too late",
+    # a parcel nobody announced: the station opened the return against the sale it found, or
+    # received it blind (no sale found, or offline)
+    "unannounced": "Unannounced",
 }
 
 REFUNDS: tuple[str, ...] = ("full", "partial", "none", "exchange")

@@ -203,6 +203,7 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
     session = model.session
     _version, set_version = ft.use_state(0)
     reason, set_reason = ft.use_state("")
+    stable_search = use_latest(lambda text: search_sale(text))
     # hooks before any early return: the checklist's days field needs a stable callback
     stable_answer = use_latest(lambda name, value: answer(name, value))
     if session is None:
@@ -260,8 +261,15 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
             return
         done(_call(session, "photo", jpeg, mime="image/jpeg"))
 
+    def search_sale(text: str) -> None:
+        done(_call(session, "search_sales", text))
+
+    blind = bool(view.extra.get("blind"))
+    # a parcel nobody announced, no sale chosen yet: the search field needs the keyboard
+    searching = (kind == "receive" and view.subject is None and not blind
+                 and bool(view.extra.get("parcel_code") or view.extra.get("sales")))
     actions: ft.Control | None = None
-    if view.kind != "idle" and (view.lines or view.unit is not None):
+    if view.kind != "idle" and (view.lines or view.unit is not None or blind):
         controls: list[ft.Control] = []
         if view.confirm_needs_reason:
             controls.append(ft.TextField(label="Reason", value=reason, text_size=theme.TEXT,
@@ -290,6 +298,8 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
         # the unit in hand comes first: on a handheld the return's other lines are below it
         body.extend(unit_controls(unit, station, session, done, stable_answer, add_photo,
                                   capture_photo if desk_camera else None))
+    if searching:
+        body.append(unannounced_controls(view, stable_search, session, done))
     if view.lines:
         body.append(section("Items", [line_row(line) for line in view.lines]))
     if view.extras:
@@ -305,8 +315,48 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
     if actions is not None and unit is not None:
         body.append(actions)
     return Frame(model, body, on_scan=on_scan, scan_label="Scan", title=view.title,
-                 keep_focus=not view.confirm_needs_reason and not _has_days(unit),
+                 keep_focus=not view.confirm_needs_reason and not _has_days(unit) and not searching,
                  on_photo=device_photo if unit is not None and not desk_camera else None)
+
+
+@ft.component
+def _SaleSearch(search: Callable[[str], None]) -> ft.Control:
+    """The sale search field and its button; memoised like the scan field, so a re-render of the
+    screen does not touch what is being typed."""
+    typed = ft.use_ref("")
+    return ft.Column(spacing=8, controls=[
+        ft.TextField(label="Order number, customer email or name, or a serial sold", text_size=theme.TEXT,
+                     on_change=lambda e: setattr(typed, "current", e.control.value or ""),
+                     on_submit=lambda e: search(e.control.value or "")),
+        button_row([big_button("Search sale", lambda: search(typed.current), icon=ft.Icons.SEARCH,
+                               primary=True)]),
+    ])
+
+
+SaleSearch = ft.memo(_SaleSearch)
+
+
+def unannounced_controls(view: Any, search: Callable[[str], None],
+                         session: Any, done: Callable[[Any], Any]) -> ft.Control:
+    """A parcel nobody announced: search its sale (order, email, name, serial), choose one of the
+    sales found (customer data masked by the ERP), or receive it blind to quarantine."""
+    sales = [
+        big_button(
+            " · ".join(str(b) for b in (s["number"], s.get("reference"), s.get("customer"), s.get("email"),
+                                        s.get("date")) if b),
+            bind(lambda number: done(_call(session, "choose_sale", number)), s["number"]),
+            icon=ft.Icons.RECEIPT_LONG, key=f"sale-{s['number']}",
+        )
+        for s in view.extra.get("sales") or ()
+    ]
+    return section("Parcel without a return", [
+        SaleSearch(search, key="sale-search"),
+        button_row([
+            big_button("Receive blind", lambda: done(_call(session, "receive_blind")),
+                       icon=ft.Icons.INVENTORY_2),
+        ]),
+        *([muted("Sales found: choose the one this parcel comes from"), *sales] if sales else []),
+    ])
 
 
 def _has_days(unit: Any) -> bool:

@@ -40,6 +40,8 @@ class Desk(Protocol):
 
     def progress(self, kind: str, subject: str | int | None = None) -> list[dict[str, Any]]: ...
 
+    def request(self, method: str, *args: Any) -> Any: ...
+
 
 def product_name(desk: Desk, product_id: int | None) -> str:
     product = desk.store.product(product_id) if product_id is not None else None

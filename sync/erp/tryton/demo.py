@@ -197,6 +197,15 @@ _HEALTH = [
     ("HLT-ELEC-TABS", "Electrolyte Tablets, 20", "Sports nutrition", 8),
     ("HLT-MASK-SHEET", "Hydrating Sheet Masks, 5", "Skin care", 14),
 ]
+
+
+def customer_email(name: str) -> str:
+    """The demo customer's email: ``"Alma Jansen"`` -> ``"alma.jansen@example.com"``."""
+    return (
+        ".".join("".join(ch for ch in part.lower() if ch.isalnum()) for part in name.split()) + "@example.com"
+    )
+
+
 _CUSTOMERS = [
     "Alma Jansen",
     "Bruno Costa",
@@ -593,6 +602,8 @@ class _Writer:
             [
                 {
                     "name": name,
+                    # an email the receiver can search an unannounced return by (shown masked)
+                    "contact_mechanisms": [("create", [{"type": "email", "value": customer_email(name)}])],
                     "addresses": [
                         (
                             "create",

@@ -77,6 +77,7 @@ Where things are in this module:
                    the handler that applies it (a new type: a new file and one line there)
     pull.py        the reference pull (``sync.reference`` shapes changed since each cursor)
     lookups.py     products, lots, returns and locations by the ids and names stations send
+    sale_search.py ``returns.station.sale_search.find``: sales for an unannounced return (masked)
     packing.py     the pack algorithm (confirm_pack, and decide_approval for a held short pack)
     approval.py    ``returns.station.approval``, a Workflow whose transitions are data
     evidence.py    ``returns.station.evidence``: RPC ``gather`` (an evidence pack's records) and ``attach``
@@ -103,6 +104,7 @@ from . import (
     person,
     product,
     quality,
+    sale_search,
     station_status,
     stock,
 )
@@ -132,6 +134,7 @@ def register() -> None:
         figures.Figures,
         alerts.Alert,
         station_status.StationStatus,
+        sale_search.SaleSearch,
         module="returns_station",
         type_="model",
     )

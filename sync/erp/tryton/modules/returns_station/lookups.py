@@ -1,5 +1,8 @@
 """Records the handlers look up by the ids and names a station sends (refused when unknown)."""
 
+import contextvars
+import json
+
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
@@ -76,3 +79,37 @@ def photo_data(digest):
     if not found:
         raise StationRefusal(f"photo {digest[:12]}… has not reached the ERP (upload it first)")
     return found[0].data
+
+
+# What the operations applied so far in this apply_batch made (id -> refs): their markers are
+# written at the end of the batch, so a later operation of the same batch finds them here.
+BATCH_REFS = contextvars.ContextVar("station_batch_refs", default=None)
+
+
+def created_by(op_id):
+    """The refs of the operation ``op_id`` (applied earlier in this batch or before)."""
+    batch = BATCH_REFS.get() or {}
+    if op_id in batch:
+        return batch[op_id]
+    Marker = Pool().get("returns.station.operation")
+    found = Marker.search([("operation_id", "=", op_id)], limit=1)
+    if not found:
+        raise StationRefusal(f"operation {op_id} that this one builds on has not reached the ERP")
+    return json.loads(found[0].result or "{}")
+
+
+def opened_return(payload):
+    """A ``receive_return`` payload with ``return_id`` and each line's ``move_id`` filled in when
+    the return was opened by another operation (``return_op``: an ``open_return``) whose ids the
+    station could not know; other payloads as they are."""
+    if payload.get("return_id") is not None or not payload.get("return_op"):
+        return payload
+    refs = created_by(payload["return_op"])
+    moves = refs.get("moves") or {}
+    lines = []
+    for line in payload.get("lines") or []:
+        move_id = line.get("move_id") or moves.get(str(line.get("sold_move_id")))
+        if move_id is None:
+            raise StationRefusal(f"line {line} is not a line of the return {refs.get('number')}")
+        lines.append({**line, "move_id": move_id})
+    return {**payload, "return_id": refs["return_id"], "lines": lines}

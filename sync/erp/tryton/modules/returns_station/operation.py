@@ -32,8 +32,8 @@ from trytond.model.modelview import ButtonActionException
 from trytond.rpc import RPC
 from trytond.transaction import Transaction, TransactionError
 
+from . import lookups, trust
 from . import pull as reference
-from . import trust
 from .access import check_station_caller
 from .exceptions import StationConflict
 from .handlers import handler_for
@@ -92,12 +92,21 @@ class Operation(ModelSQL, ModelView):
         An id the ERP applied before answers ``already`` when its payload is the same, and
         ``conflict`` naming both fingerprints when it is not (an edited copy is never applied)."""
         check_station_caller("apply_batch")
+        token = lookups.BATCH_REFS.set({})
+        try:
+            return cls._apply_batch(operations)
+        finally:
+            lookups.BATCH_REFS.reset(token)
+
+    @classmethod
+    def _apply_batch(cls, operations):
         cursor = Transaction().connection.cursor()
         ids = [item["operation"]["id"] for item in operations]
         markers = {m.operation_id: m for m in cls.search([("operation_id", "in", ids)])} if ids else {}
         results = []
         new_markers = []
         not_applied = set()
+        batch_refs = lookups.BATCH_REFS.get()
         for index, item in enumerate(operations):
             op = item["operation"]
             fingerprint = trust.payload_hash(op)
@@ -132,6 +141,7 @@ class Operation(ModelSQL, ModelView):
                 results.append(_result(op, *answer))
                 continue
             release(cursor, savepoint)
+            batch_refs[op["id"]] = refs
             # The markers are written together at the end of the batch, in this same transaction:
             # they commit with the effects or not at all. The unique operation_id makes a
             # concurrent second apply of the same id fail (and roll back) as a whole.

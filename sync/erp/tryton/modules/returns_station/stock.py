@@ -52,6 +52,11 @@ class ShipmentOutReturn(metaclass=PoolMeta):
     return_reason = fields.Selection(RETURN_REASONS, "Return Reason")
     tracking_number = fields.Char("Carrier Tracking Number")
     returned_sale = fields.Many2One("sale.sale", "Returned Sale", ondelete="SET NULL")
+    station_review = fields.Text(
+        "Supervisor Review",
+        readonly=True,
+        help="Set by a station for a supervisor to look at (a blind receipt: who sent it?).",
+    )
 
 
 class Move(metaclass=PoolMeta):

@@ -11,9 +11,11 @@ A new operation type, or a new version of one: a new module here and one line in
 
 from ..exceptions import StationRefusal
 from . import (
+    blind_receipt,
     confirm_pack,
     decide_approval,
     inspect_item,
+    open_return,
     receive_return,
     request_approval,
     station_status,
@@ -27,6 +29,8 @@ HANDLERS = {
     ("request_approval", 1): request_approval.apply,
     ("decide_approval", 1): decide_approval.apply,
     ("confirm_pack", 1): confirm_pack.apply,
+    ("open_return", 1): open_return.apply,
+    ("blind_receipt", 1): blind_receipt.apply,
     ("station_status", 1): station_status.apply,
 }
 

@@ -2,8 +2,8 @@
 
 Payload: ``return_id``; ``lines`` (``move_id``, ``product_id``, ``received``, ``lots`` /
 ``serials``); ``extra`` (units that were not expected: ``product_id``, ``quantity``, ``lot`` /
-``serial``). Lines neither received nor listed are cancelled: nothing came. A line received
-beyond what it expected is received as expected, the rest as extra (over_expected_as_extra).
+    payload = lookups.opened_return(op["payload"])  # a return an open_return made: its ids
+    payload = json.loads(json.dumps(payload))  # over_expected_as_extra rewrites it
 """
 
 import json
@@ -16,7 +16,8 @@ from ..exceptions import StationConflict, StationRefusal
 
 
 def apply(op, photo):
-    payload = json.loads(json.dumps(op["payload"]))  # over_expected_as_extra rewrites it
+    payload = lookups.opened_return(op["payload"])  # a return an open_return made: its ids
+    payload = json.loads(json.dumps(payload))  # over_expected_as_extra rewrites it
     pool = Pool()
     Return = pool.get("stock.shipment.out.return")
     Move = pool.get("stock.move")
