@@ -50,7 +50,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,7 @@ if str(ROOT) not in sys.path:
 
 from sync.erp.address import ErpAddress  # noqa: E402
 from sync.erp.tryton import demo as demo_data  # noqa: E402
+from sync.erp.tryton.stations import add_station  # noqa: E402
 
 RECEIVER = ("U-RECV-1", "1111")
 INSPECTOR = ("U-INSP-1", "2222")
@@ -752,12 +753,14 @@ class Day:
             self.children.append(proxy)
         self.stations = []
         for index in range(args.stations):
-            through_proxy = proxy is not None and index % args.proxy_every == args.proxy_every - 1
-            url = addresses[index % len(addresses)].url()
-            if through_proxy:
-                url = address.url()
-                url = url.replace(f":{address.port}/", f":{proxy.port}/")
-            self.stations.append(Station(index, self.work / f"station-{index:02d}", url))
+            # Each station logs in as its own least-privilege ERP user, as on a real floor; the
+            # administrator only plans the day and checks it.
+            own = add_station(address, f"day-{index:02d}", reset=True)
+            server = addresses[index % len(addresses)]
+            target = replace(own, host=server.host, port=server.port)
+            if proxy is not None and index % args.proxy_every == args.proxy_every - 1:
+                target = replace(own, host=address.host, port=proxy.port)
+            self.stations.append(Station(index, self.work / f"station-{index:02d}", target.url()))
         lossy = sum(1 for s in self.stations if proxy and f":{proxy.port}/" in s.url)
         self.note(f"starting {args.stations} stations ({lossy} through the lossy proxy)")
         day_started = time.time()
