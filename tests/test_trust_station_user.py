@@ -188,6 +188,11 @@ def test_a_user_outside_the_station_group_can_neither_apply_nor_pull(seeded_stor
     with pytest.raises(ErpAuthFailed, match="not allowed to call pull"):
         clerk.pull({})
     assert markers(erp) == []
+    as_clerk = dataclasses.replace(erp.address, user="clerk", password="Clerk-Pa55word")
+    session = login(as_clerk)
+    for method in ("compute", "evaluate_alerts"):  # the floor's figures are not for every ERP login
+        with pytest.raises(ErpSetupError, match=f"not allowed to call returns.station.figures.{method}"):
+            rpc(as_clerk, f"model.returns.station.figures.{method}", {}, {}, session=session)
 
 
 def test_add_station_prints_the_url_once_and_a_second_add_is_refused(erp):

@@ -26,6 +26,7 @@ from trytond.pool import Pool
 from trytond.rpc import RPC
 from trytond.transaction import Transaction
 
+from .access import check_station_caller
 from .figures_data import PATHS, parse_station_time
 
 DAY = dt.timedelta(days=1)
@@ -46,13 +47,15 @@ class Figures(Model):
 
     @classmethod
     def compute(cls, window=None):
-        """The figures for ``window`` (see the module docstring)."""
+        """The figures for ``window`` (see the module docstring); for stations and administrators."""
+        check_station_caller("returns.station.figures.compute")
         with Transaction().set_context(_check_access=False, active_test=False):
             return compute(window or {})
 
     @classmethod
     def evaluate_alerts(cls, options=None):
         """Open the alerts whose condition holds and has none open (alerts.py); the keys opened."""
+        check_station_caller("returns.station.figures.evaluate_alerts")
         return Pool().get("quality.alert").station_evaluate(options or {})
 
 
