@@ -606,6 +606,8 @@ def _in_bars_of(point: np.ndarray, corners: np.ndarray) -> bool:
 
 
 _SHORT_RETAIL = ("EAN-8", "UPC-E")
+# Symbologies without a check character: a damaged one can read as another valid text.
+_UNCHECKED = ("Code39", "Codabar", "ITF")
 _LONG_RETAIL = ("EAN-13", "UPC-A")
 
 
@@ -615,7 +617,10 @@ def _unique(reads: list[_Read], *, camera: bool) -> list[_Read]:
     * a read that is a piece of a longer read of the same symbology (a partial ITF or Code 39);
     * an EAN-8 or UPC-E read on the bars of an EAN-13 or UPC-A (a skewed EAN-13 can hold one);
     * from a camera, an ITF shorter than ITF-14: a partial ITF of a blurred ITF-14 is the classic
-      misread of moving cameras, and ITF on the warehouse floor is ITF-14.
+      misread of moving cameras, and ITF on the warehouse floor is ITF-14;
+    * two different texts of the same symbology and length read on the same bars of a code without
+      a check character (a damaged Code 39 read as ``LOC-G27-6`` and ``LOC-G27B6``): one of them is
+      a misread and nothing tells which, so neither is kept — a misread is worse than no read.
     """
     seen: dict[str, _Read] = {}
     for read in reads:
@@ -635,7 +640,22 @@ def _unique(reads: list[_Read], *, camera: bool) -> list[_Read]:
                     return True
         return False
 
-    return [r for r in kept if not phantom(r)]
+    def rival(r: _Read) -> bool:
+        return r.symbology in _UNCHECKED and any(
+            o is not r and o.symbology == r.symbology and len(o.text) == len(r.text) and _overlap(r, o)
+            for o in kept
+        )
+
+    return [r for r in kept if not phantom(r) and not rival(r)]
+
+
+def _overlap(a: _Read, b: _Read) -> bool:
+    """True when two reads' boxes meet, each grown by a tenth of the larger one (a decoder may give
+    a code as a single point at its edge)."""
+    lo_a, hi_a = a.corners.min(axis=0), a.corners.max(axis=0)
+    lo_b, hi_b = b.corners.min(axis=0), b.corners.max(axis=0)
+    grow = max(8.0, 0.1 * float(max((hi_a - lo_a).max(), (hi_b - lo_b).max())))
+    return bool(np.all(lo_a - grow <= hi_b) and np.all(lo_b - grow <= hi_a))
 
 
 def decode_frame(image: np.ndarray, *, source: str = "image") -> list[Scan]:
