@@ -56,9 +56,11 @@ Location -> ``stock.location``
                   location). Others (customer, supplier, output...): None.
 
 Person   -> ``returns.station.person`` (this module)
-    badge, name, roles (MultiSelection of receiver/inspector/packer/supervisor), pin_hash
-    (app.workflows.pins format), active, write_date. Inactive people are hidden from searches
-    unless the context says {"active_test": False} (the demo has one: U-GONE-1).
+    badge, name, roles (MultiSelection of receiver/inspector/packer/supervisor), active,
+    pin_version, write_date. The pull never sends ``pin_hash``: stations check PINs with
+    ``returns.station.signin.check`` (signin.py) and keep a verifier per person who signed in
+    there. Inactive people are hidden from searches unless the context says
+    {"active_test": False} (the demo has one: U-GONE-1).
 
 Quality: ``quality.control`` records are attached to the operation
 ``stock.shipment.out.return:do`` for the product categories that need inspection (see the demo
@@ -83,6 +85,8 @@ Where things are in this module:
     evidence.py    ``returns.station.evidence``: RPC ``gather`` (an evidence pack's records) and ``attach``
     access.py, access.xml  who may call what: the groups "Returns Station" (stations' ERP users:
                    the station-facing RPC methods only) and "Returns Supervisor"
+    signin.py      ``returns.station.signin``: RPC ``check`` (a PIN, counting wrong ones per badge
+                   across stations, answering a verifier) and ``unlock``
     trust.py       what the ERP checks on every operation whatever its payload says (the badge
                    and its role; the payload fingerprint kept on the marker)
     person.py, product.py, stock.py, quality.py: fields this module adds to Tryton's models
@@ -105,6 +109,7 @@ from . import (
     product,
     quality,
     sale_search,
+    signin,
     station_status,
     stock,
 )
@@ -135,6 +140,8 @@ def register() -> None:
         alerts.Alert,
         station_status.StationStatus,
         sale_search.SaleSearch,
+        signin.PinTry,
+        signin.SignIn,
         module="returns_station",
         type_="model",
     )
