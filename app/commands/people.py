@@ -46,12 +46,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     enroll.set_defaults(handler=_enroll)
 
     pin = cmds.add_parser("pin", help="give a person a new PIN (their stations then need the ERP once)")
-    pin.add_argument("badge")
+    pin.add_argument("badge", help="the badge of the person, e.g. U-RECV-1")
     _pin_options(pin)
     pin.set_defaults(handler=_pin)
 
     off = cmds.add_parser("deactivate", help="no station signs this person in again")
-    off.add_argument("badge")
+    off.add_argument("badge", help="the badge of the person, e.g. U-GONE-1")
     off.set_defaults(handler=_deactivate)
 
     badges = cmds.add_parser("badges", help="write a printable PDF of the active people's badges")
