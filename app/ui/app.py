@@ -80,8 +80,10 @@ def StationApp(station: Station) -> ft.Control:
     use_device_feedback(model)  # vibration on a refusal, screen kept awake during a job
     screens = _screens()
     # Without a sign-in, Settings opens only on a new station: no ERP yet, nothing pulled.
-    first_setup = not station.erp_configured and station.store.is_empty()
+    first_setup = model.first_setup()
     screen = model.screen if model.person or (model.screen == "settings" and first_setup) else "signin"
+    if screen == "settings" and not model.may_open_settings():  # a receiver never sees the ERP login
+        screen = "home"
     return ft.SafeArea(expand=True, content=screens[screen](model, key=screen))
 
 

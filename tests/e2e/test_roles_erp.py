@@ -67,7 +67,7 @@ def test_inspector_inspection_reaches_the_erp(erp, serve_station, open_station, 
     station = served.station
     # earlier at this station: the parcel was received and the receipt delivered
     spec = next(r for r in erp.demo.returns if r.rma == "RMA-000101")
-    desk = StationSession(station.store, station.station_id)
+    desk = StationSession(station.store, station.station_id, requester=station.engine.request)
     desk.sign_in("U-RECV-1", "1111")
     desk.start("receive")
     desk.scan(spec.rma)
@@ -159,7 +159,7 @@ def test_supervisor_approval_reaches_the_erp(erp, serve_station, open_station):
         and sum(ln.quantity for ln in o.lines) > 1
     )
     # a packer packed it short, which needs a supervisor
-    desk = StationSession(station.store, station.station_id)
+    desk = StationSession(station.store, station.station_id, requester=station.engine.request)
     desk.sign_in("U-PACK-1", "3333")
     desk.start("pack")
     desk.scan(target.shipment)
