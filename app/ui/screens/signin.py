@@ -48,7 +48,8 @@ def SignIn(model: StationModel) -> ft.Control:
 
         settings = big_button("Settings", open_settings, icon=ft.Icons.SETTINGS)
         body.append(ft.Row([settings]))
-        return Frame(model, body, on_scan=take_badge, scan_label="Badge", title="Sign in")
+        label = "Supervisor's badge" if model.wants_settings else "Badge"
+        return Frame(model, body, on_scan=take_badge, scan_label=label, title="Sign in")
     body = [
         ScanField(stable_pin, label="PIN", keep_focus=False, password=True, key=f"pin-{badge}"),
         ft.Row([big_button("Not me", restart, icon=ft.Icons.ARROW_BACK)]),
