@@ -133,7 +133,13 @@ def test_guessing_at_one_station_then_another_does_not_reset_the_lock_and_an_unl
     assert a.session.sign_in("U-SUPV-1", "444444").ok
     assert a.session.unlock("U-RECV-1").ok
     (unlock,) = erp_read(erp, "returns.station.pin_try", [("outcome", "=", "unlocked")], ["badge", "by"])
-    assert unlock == {"id": unlock["id"], "badge": "U-RECV-1", "by": "U-SUPV-1"}
+    assert (unlock["badge"], unlock["by"]) == ("U-RECV-1", "U-SUPV-1")
+    assert b.session.sign_in("U-RECV-1", "1111").ok
+    assert a.session.sign_in("U-SUPV-1", "444444").ok
+    for _ in range(5):  # locked by B's own count too, this time
+        assert code(b.session.sign_in("U-RECV-1", "0000")) == "sign_in_refused"
+    assert code(b.session.sign_in("U-RECV-1", "1111")) == "locked_out"
+    assert a.session.unlock("U-RECV-1").ok  # at A: B, online, follows the ERP
     assert b.session.sign_in("U-RECV-1", "1111").ok
     assert a.session.sign_in("U-RECV-1", "1111").ok
 

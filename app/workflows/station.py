@@ -168,15 +168,17 @@ class StationSession:
         valid verifier signs in; anyone else is told the ERP is needed. After ``MAX_PIN_TRIES``
         wrong PINs a badge is locked, here and (online) in the ERP, for a time that grows."""
         badge = badge.strip()
-        lock = self._lockout(badge)
-        if lock is not None:
-            self.store.audit(who=badge, what="sign-in while locked", station=self.station_id)
-            return self._record(_locked(lock))
+        # Online, the ERP's count (every station's tries) decides, so a supervisor's unlock at any
+        # station frees the badge here too; offline, this station's own count does.
         answer = self.request(SIGN_IN_CHECK, badge, pin)
         if isinstance(answer, Refused):
             refusal = Refusal("sign_in_erp_refused", f"the ERP refused to check the PIN: {answer.reason}")
             return self._record(refusal)
         if isinstance(answer, Offline) or not isinstance(answer, dict):
+            lock = self._lockout(badge)
+            if lock is not None:
+                self.store.audit(who=badge, what="sign-in while locked", station=self.station_id)
+                return self._record(_locked(lock))
             found = authenticate(self.store, badge, pin, self.now())
         elif answer.get("status") == "locked":
             self.store.audit(who=badge, what="sign-in while locked", station=self.station_id)
