@@ -198,8 +198,13 @@ def test_work_goes_on_offline_and_reaches_the_erp_when_it_is_back(erp_private, s
     served = serve_station(erp=erp_private.address)
     page = open_station(served.url, DESKTOP)
     page.see(re.compile(r"Sync: Online"))
+    sign_in(page, "U-RECV-1", "1111")  # online: the ERP checks the PIN and gives this station a verifier
+    page.see("Hello Rosa Diaz")
+    page.press("Sign out")
     erp_private.stop()
-    sign_in(page, "U-RECV-1", "1111")
+    sign_in(page, "U-INSP-1", "2222")  # never signed in here: offline, the ERP is needed
+    page.see("your first sign-in here")
+    sign_in(page, "U-RECV-1", "1111")  # offline, with the verifier
     receive_in_browser(page, erp_private.demo, "RMA-000102")
     page.see(re.compile(r"Sync: Offline · .* · 1 waiting"), timeout_ms=30_000)
     page.screenshot("offline-queued")
