@@ -334,6 +334,15 @@ def compute(window: dict) -> dict:
 
     if _sqlite():
         Transaction().connection.create_function("station_seconds", 2, _seconds_between, deterministic=True)
+    else:
+        # For this transaction only (it reads and ends): the percentiles sort every stage time of
+        # the window in memory, not in temporary files (PostgreSQL's default is 4 MB per sort); and
+        # whole-window joins hash both sides: the planner cannot estimate a range on an expression
+        # like the RMA's issue time (COALESCE), guesses a few hundred rows and would otherwise probe
+        # the moves' index once per return.
+        cursor = Transaction().connection.cursor()
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL enable_nestloop = off")
     node_id = None
     if node_code:
         loc = pool.get("stock.location").__table__()
@@ -456,9 +465,10 @@ def _sold(scope: Scope, start, end) -> dict[str, float]:
     return sold
 
 
-def _stage_queries(scope: Scope, start, end) -> list:
-    """One query per stage: (stage, node, station, hours) for each stage time in the window, where
-    stage is the index of its name in STAGES."""
+def _stage_queries(scope: Scope, start, end):
+    """Two queries of the stage times in the window: per return ``(node, station, hours)`` of RMA
+    issued -> received; per inventory line ``(node, station, received -> inspected, inspected -> put
+    away, issued -> put away)``, each NULL when that stage did not end in the window."""
     r, m = scope.r, scope.m
     node = scope.wh.code
     received, inspected, put_away = r.station_received_at, m.station_inspected_at, m.station_put_away_at
@@ -467,60 +477,52 @@ def _stage_queries(scope: Scope, start, end) -> list:
         return seconds(later, earlier) / Literal(3600.0)
 
     returns = r.join(scope.wh, "LEFT", condition=r.warehouse == scope.wh.id)
-    queries = [
-        returns.select(
-            Literal(0).as_("stage"),
-            node.as_("node"),
-            r.station_received_station.as_("station"),
-            hours_(received, scope.issued).as_("hours"),
-            where=_all(
-                [
-                    received >= start,
-                    received < end,
-                    scope.has_incoming(),
-                    *scope.filters(r.station_received_station, product=False),
-                ]
-            ),
-        )
-    ]
-    lines = scope.lines("inventory", warehouse=True)
-    in_line = scope.filters(m.station_inspected_station)
-    queries.append(
-        lines.select(
-            Literal(1).as_("stage"),
-            node.as_("node"),
-            m.station_inspected_station.as_("station"),
-            hours_(inspected, received).as_("hours"),
-            where=_all([received != Null, inspected >= start, inspected < end, *in_line]),
-        )
+    receipts = returns.select(
+        node.as_("node"),
+        r.station_received_station.as_("station"),
+        hours_(received, scope.issued).as_("hours"),
+        where=_all(
+            [
+                received >= start,
+                received < end,
+                scope.has_incoming(),
+                *scope.filters(r.station_received_station, product=False),
+            ]
+        ),
     )
-    for stage, earlier in ((2, inspected), (3, scope.issued)):
-        queries.append(
-            lines.select(
-                Literal(stage).as_("stage"),
-                node.as_("node"),
-                m.station_inspected_station.as_("station"),
-                hours_(put_away, earlier).as_("hours"),
-                where=_all([inspected != Null, put_away >= start, put_away < end, *in_line]),
-            )
-        )
-    return queries
+    was_inspected = (received != Null) & (inspected >= start) & (inspected < end)
+    was_put_away = (inspected != Null) & (put_away >= start) & (put_away < end)
+    lines = scope.lines("inventory", warehouse=True).select(
+        node.as_("node"),
+        m.station_inspected_station.as_("station"),
+        Case((was_inspected, hours_(inspected, received))).as_("inspected"),
+        Case((was_put_away, hours_(put_away, inspected))).as_("put_away"),
+        Case((was_put_away, hours_(put_away, scope.issued))).as_("end_to_end"),
+        where=_all([was_inspected | was_put_away, *scope.filters(m.station_inspected_station)]),
+    )
+    return receipts, lines
 
 
 def _cycle(scope: Scope, start, end, notes) -> dict:
     """Median and 90th percentile per stage, per (node, stage) and per (station, stage)."""
-    queries = _stage_queries(scope, start, end)
+    receipts, lines = _stage_queries(scope, start, end)
     overall: dict[str, dict] = {}
     by_node: dict[tuple, dict] = {}
     by_station: dict[tuple, dict] = {}
     if _sqlite():
         groups: dict[tuple, list[float]] = defaultdict(list)
-        for query in queries:
-            for index, node, station, value in _fetch(query):
-                stage = STAGES[index]
-                groups[("", stage)].append(value)
-                groups[("node", node or "?", stage)].append(value)
-                groups[("station", station or "?", stage)].append(value)
+
+        def add(stage, node, station, value):
+            groups[("", stage)].append(value)
+            groups[("node", node or "?", stage)].append(value)
+            groups[("station", station or "?", stage)].append(value)
+
+        for node, station, value in _fetch(receipts):
+            add(STAGES[0], node, station, value)
+        for node, station, *values in _fetch(lines):
+            for stage, value in zip(STAGES[1:], values, strict=True):
+                if value is not None:
+                    add(stage, node, station, value)
         for key, values in groups.items():
             summary = stage_summary(values)
             if key[0] == "":
@@ -528,18 +530,24 @@ def _cycle(scope: Scope, start, end, notes) -> dict:
             else:
                 (by_node if key[0] == "node" else by_station)[key[1:]] = summary
     else:
-        parts = [tuple(query) for query in queries]
-        text = " UNION ALL ".join(f"({sql})" for sql, _ in parts)
-        params = [param for _, params in parts for param in params]
+        # One scan of the lines (a materialised CTE), one sort per grouping set.
+        lines_sql, lines_params = tuple(lines)
+        receipts_sql, receipts_params = tuple(receipts)
+        unpivot = " UNION ALL ".join(
+            f"SELECT {index}, node, station, {column} FROM stage_lines WHERE {column} IS NOT NULL"
+            for index, column in ((1, "inspected"), (2, "put_away"), (3, "end_to_end"))
+        )
         cursor = Transaction().connection.cursor()
         cursor.execute(
-            "SELECT stage, node, station, GROUPING(node), GROUPING(station), COUNT(*),"
+            f"WITH stage_lines AS MATERIALIZED ({lines_sql})"
+            " SELECT stage, node, station, GROUPING(node), GROUPING(station), COUNT(*),"
             " PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY hours),"
             " PERCENTILE_DISC(0.9) WITHIN GROUP (ORDER BY hours)"
             " FROM (SELECT stage, COALESCE(node, '?') AS node, COALESCE(station, '?') AS station, hours"
-            f" FROM ({text}) AS stage_rows) AS stage_times"
+            f" FROM (SELECT 0 AS stage, node, station, hours FROM ({receipts_sql}) AS receipts"
+            f" UNION ALL {unpivot}) AS stage_rows) AS stage_times"
             " GROUP BY GROUPING SETS ((stage), (stage, node), (stage, station))",
-            params,
+            [*lines_params, *receipts_params],
         )
         for index, node, station, no_node, no_station, count, median, p90 in cursor:
             stage = STAGES[index]
