@@ -543,7 +543,9 @@ def _cycle(scope: Scope, start, end, notes) -> dict:
             " SELECT stage, node, station, GROUPING(node), GROUPING(station), COUNT(*),"
             " PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY hours),"
             " PERCENTILE_DISC(0.9) WITHIN GROUP (ORDER BY hours)"
-            " FROM (SELECT stage, COALESCE(node, '?') AS node, COALESCE(station, '?') AS station, hours"
+            # Byte order for the group keys: sorting by the locale's collation costs more than the rest.
+            " FROM (SELECT stage, COALESCE(node, '?') COLLATE \"C\" AS node,"
+            " COALESCE(station, '?') COLLATE \"C\" AS station, hours"
             f" FROM (SELECT 0 AS stage, node, station, hours FROM ({receipts_sql}) AS receipts"
             f" UNION ALL {unpivot}) AS stage_rows) AS stage_times"
             " GROUP BY GROUPING SETS ((stage), (stage, node), (stage, station))",
