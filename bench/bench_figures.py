@@ -158,7 +158,30 @@ def seed_postgresql(conn, units: int) -> float:
     return time.monotonic() - started
 
 
-def time_figures(address: ErpAddress, runs: int, units: int) -> None:
+def tree_cpu(root: int) -> float:
+    """CPU seconds of process ``root`` and its descendants, the reaped ones included (Linux /proc):
+    what a call costs whatever the machine's load."""
+    parents, times = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    tree, grew = {root}, True
+    while grew:
+        found = {pid for pid, parent in parents.items() if parent in tree} - tree
+        grew = bool(found)
+        tree |= found
+    return sum(times.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
+
+
+def time_figures(address: ErpAddress, runs: int, units: int, cpu: dict[str, int] | None = None) -> None:
+    """Time the figures ``runs`` times; with ``cpu`` ({"PostgreSQL": pid, "Tryton": pid}) also the
+    CPU each process tree spent on them."""
     session = login(address)
     today = dt.datetime.now(dt.UTC).date()
     window = {"from": (today - dt.timedelta(days=89)).isoformat(), "to": today.isoformat()}
@@ -187,7 +210,9 @@ def run_postgresql(data_dir: Path, units: int, runs: int) -> None:
             took = seed_postgresql(conn, units)
         print(f"seeded {units:,} returned units with COPY on PostgreSQL in {took:.1f} s", flush=True)
         erp.serve()
-        time_figures(erp.addresses()[0], runs, units)
+        assert erp.cluster._process is not None
+        cpu = {"PostgreSQL": erp.cluster._process.pid, "Tryton": erp._gunicorns[0].pid}
+        time_figures(erp.addresses()[0], runs, units, cpu)
     finally:
         erp.stop()
 
