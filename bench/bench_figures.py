@@ -185,18 +185,25 @@ def time_figures(address: ErpAddress, runs: int, units: int, cpu: dict[str, int]
     session = login(address)
     today = dt.datetime.now(dt.UTC).date()
     window = {"from": (today - dt.timedelta(days=89)).isoformat(), "to": today.isoformat()}
-    times = []
+    times, spent = [], []
+    cpu = cpu or {}
     for _ in range(runs + 1):  # the first call warms the server's caches
+        before = {name: tree_cpu(pid) for name, pid in cpu.items()}
         started = time.monotonic()
         figures = rpc(
             address, "model.returns.station.figures.compute", window, {}, session=session, timeout=600
         )
         times.append(time.monotonic() - started)
-        print(f"figures over 90 days: {times[-1]:.2f} s", flush=True)
+        spent.append({name: tree_cpu(pid) - before[name] for name, pid in cpu.items()})
+        used = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in spent[-1].items())
+        print(f"figures over 90 days: {times[-1]:.2f} s" + (f" (CPU: {used})" if used else ""), flush=True)
+    cpu_total = [sum(run.values()) for run in spent[1:]]
     print(
         f"summary: {figures['reasons']['units']:,.0f} units in the window; compute median "
         f"{statistics.median(times[1:]):.2f} s, max {max(times[1:]):.2f} s over {runs} runs "
-        f"(first call {times[0]:.2f} s); load average {os.getloadavg()[0]:.1f}; {machine()}"
+        f"(first call {times[0]:.2f} s)"
+        + (f"; CPU per call median {statistics.median(cpu_total):.2f} s" if cpu else "")
+        + f"; load average {os.getloadavg()[0]:.1f}; {machine()}"
     )
 
 

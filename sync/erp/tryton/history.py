@@ -187,8 +187,10 @@ def add(database: str, *, progress: Callable[[str], None] = print, now: dt.datet
     from sync.erp.tryton import demo
 
     Pool.start()
+    loaded = database in Pool.database_list()
     pool = Pool(database)
-    pool.init()
+    if not loaded:  # loaded by the build or the module update: the server serves that pool as it is
+        pool.init()
     with Transaction().start(database, 0):
         if pool.get("stock.shipment.out.return").search([("reference", "=", f"RMA-{PREFIX}0001")]):
             return False
