@@ -68,9 +68,10 @@ def test_a_confirmed_unit_waits_for_the_tote_of_its_disposition(store, inspector
     disposition = inspection["payload"]["disposition"]
     assert inspection["payload"]["to_sort"] is True
     word = tote_code(disposition, 1).split("-")[1]
-    assert f"tote (TOTE-{word}-…): scan the tote" in said.message
+    assert f"Put it in a {read_tote(tote_code(disposition, 1)).label} tote." in said.message
     view = inspector.view()
     assert view.prompt.startswith("Put the Organic Cotton Tee, White, M in a")
+    assert view.prompt.endswith(f"tote (TOTE-{word}-…): scan the tote's label")
     assert view.extra["tote_for"] == disposition
 
     # anything but its tote is refused with what was expected, and nothing is queued

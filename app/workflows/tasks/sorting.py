@@ -98,12 +98,12 @@ class Sorting:
             "serial": payload.get("serial"),
         }
         self.closing = False
-        return f"Put it in {expected_tote(payload['disposition'])}: scan the tote"
+        return f"Put it in a {disposition_words(payload['disposition'])} tote"
 
     def prompt(self) -> str | None:
         if self.waiting is not None:
             tote = expected_tote(self.waiting["disposition"])
-            return f"Put the {self.waiting['name']} in {tote}: scan the tote"
+            return f"Put the {self.waiting['name']} in {tote}: scan the tote's label"
         if self.closing:
             return "Scan the label of the tote to close"
         return None
@@ -177,7 +177,7 @@ class Sorting:
         units = len(self.desk.progress(SORTED, tote.code))
         return Accepted(
             f"{unit['name']} is in {tote.code} ({units} unit{'s' if units != 1 else ''}). Scan the next "
-            f"unit; when the tote is full, scan {tote.code} again to close it",
+            f"unit; when the tote is full, scan {tote.code} again to close it.",
             operations=(op,),
         )
 
@@ -197,7 +197,9 @@ class Sorting:
     def close(self, tote: Tote) -> Outcome:
         if self._closed_here(tote.code):
             self.closing = False
-            return Refusal("tote_closed", f"{tote.code} is already closed")
+            return Refusal(
+                "tote_closed", f"{tote.code} is already closed: take an empty tote with a new label"
+            )
         sorted_here = self.desk.progress(SORTED, tote.code)
         op = self.desk.operation(
             "close_tote",
@@ -207,7 +209,8 @@ class Sorting:
         self.desk.queue([op], f"closed {tote.code}")
         self.closing = False
         self.last_tote = None
-        held = f"its {len(sorted_here)} unit(s)" if sorted_here else "whatever other stations put in it"
+        count = len(sorted_here)
+        held = f"its {count} unit{'s' if count != 1 else ''}" if count else "what other stations put in it"
         return Accepted(
-            f"{tote.code} closed: take it to {tote.label}; the ERP moves {held} there", operations=(op,)
+            f"{tote.code} closed: take it to {tote.label}; the ERP moves {held} there.", operations=(op,)
         )
