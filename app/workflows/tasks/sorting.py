@@ -24,7 +24,7 @@ from typing import Any
 from app.workflows.results import Accepted, Outcome, Refusal
 from app.workflows.scanning import ScannedCode
 from app.workflows.tasks.base import Desk
-from sync.common.totes import TOTE_WORDS, Tote, disposition_words, looks_like_tote, read_tote, wrong_tote
+from sync.common.totes import TOTE_WORDS, Tote, disposition_words, looks_like_tote, wrong_tote
 from sync.progress import SORTED, TOTE_CLOSED
 
 
@@ -113,7 +113,7 @@ class Sorting:
         """The answer to a scan while a unit waits for its tote, or to any tote label; None when the
         scan is the task's own (a unit or a return, nothing waiting)."""
         text = code.data or code.text
-        tote = read_tote(text)
+        tote = code.tote
         if self.waiting is not None:
             if tote is None:
                 if looks_like_tote(text):
