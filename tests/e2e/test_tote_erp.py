@@ -6,6 +6,7 @@ Screenshots at 1280×800 and 360×640."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -22,8 +23,10 @@ RMA = "RMA-000101"  # a tee and a wallet, both restocked when graded A and undam
 def both_sizes(page, name: str, *, scanning: bool = True) -> None:
     page.screenshot(name)
     page.resize(HANDHELD)
+    time.sleep(1)  # the handheld layout is drawn again before the picture
     page.screenshot(name)
     page.resize(DESKTOP)
+    time.sleep(1)
     if scanning:
         page.field("Scan").first.click()  # a resized window loses the focus; no worker resizes one
         focus_back(page)
