@@ -207,7 +207,7 @@ class Station:
         requester = self.engine.request if self.engine is not None else None
         session = StationSession(self.store, self.station_id, rules=self.rules, idle_sign_out=idle,
                                  gs_replacement=self.gs_replacement, requester=requester,
-                                 sort_to_totes=self.sort_to_totes)
+                                 sort_to_totes=lambda: self.sort_to_totes)
         return SerialSession(session)
 
     # --- settings -----------------------------------------------------------------------------
@@ -258,6 +258,16 @@ class Station:
         update_saved(self.settings.data_dir, gs_replacement=stand_in or None)
         self.gs_replacement = stand_in or None
         return f"Saved: this station reads {stand_in!r} as the GS1 separator" if stand_in else "Saved"
+
+    def save_sort_to_totes(self, on: bool) -> str:
+        """Sort inspected units into totes from now on (or not); saved for the next start too."""
+        from app.ui.saved_settings import update_saved
+
+        update_saved(self.settings.data_dir, sort_to_totes=bool(on))
+        self.sort_to_totes = bool(on)
+        if on:
+            return "Saved: Inspect asks for the tote of each unit's disposition"
+        return "Saved: inspected units go straight to their location"
 
     def cameras(self) -> list[str] | str:
         """The cameras this machine offers, or why there are none (photos then come from files)."""

@@ -167,3 +167,29 @@ def test_tote_labels_name_their_disposition():
     assert read_tote("tote-rtv-0012").code == "TOTE-RTV-0012"
     assert read_tote("TOTE-PALLET-0001") is None and read_tote("5901732000014") is None
     assert tote_code("dispose", 4) == "TOTE-SCRAP-0004"
+
+
+def test_the_setting_changed_at_the_station_takes_effect_on_the_next_unit(tmp_path):
+    from app.config import load_settings
+    from app.runtime import open_station
+    from app.ui.saved_settings import load_saved
+
+    settings = load_settings(data_dir=tmp_path / "station", station_id="sort-2", environ={})
+    station = open_station(settings, sync=False, environ={})
+    try:
+        world = seed_world(station.store, TODAY)
+        session = station.new_session()
+        ok(session.sign_in("U-LEAD-1", "5555"))
+        ok(session.start("receive"))
+        ok(session.scan("RMA-000101"))
+        ok(session.scan(world.barcode("APP-TEE-M-WHT")))
+        ok(session.scan(world.barcode("ACC-BEANIE-RED")))
+        ok(session.confirm())
+        ok(session.start("inspect"))
+        session.world = world  # type: ignore[attr-defined]
+        assert "tote" not in inspect(session, "ACC-BEANIE-RED", BEANIE, 1).message  # not sorting yet
+        assert station.save_sort_to_totes(True).startswith("Saved: Inspect asks for the tote")
+        assert load_saved(settings.data_dir).sort_to_totes is True
+        assert "Put it in a" in inspect(session, "APP-TEE-M-WHT", TEE, 2).message  # the same session
+    finally:
+        station.close()

@@ -72,7 +72,7 @@ class StationSession:
         idle_sign_out: timedelta = DEFAULT_IDLE_SIGN_OUT,
         gs_replacement: str | None = None,
         requester: Callable[..., Any] | None = None,
-        sort_to_totes: bool = False,
+        sort_to_totes: bool | Callable[[], bool] = False,
     ) -> None:
         self.store = store
         self.station_id = station_id
@@ -82,7 +82,8 @@ class StationSession:
         self.gs_replacement = gs_replacement  # the scanner's printable stand-in for GS1's GS
         # The sync engine's online request port (SyncEngine.request); None: no ERP, always offline.
         self.requester = requester
-        # Inspect asks for the tote of each unit's disposition (app/workflows/tasks/sorting.py)
+        # Inspect asks for the tote of each unit's disposition (app/workflows/tasks/sorting.py); a
+        # function gives the station's setting as it is now (the Settings screen may change it)
         self.sort_to_totes = sort_to_totes
         self._person: Person | None = None
         self._task: Task | None = None

@@ -74,7 +74,9 @@ class Sorting:
 
     @property
     def enabled(self) -> bool:
-        return bool(getattr(self.desk, "sort_to_totes", False))
+        """The station's setting now (a bool, or a function giving it: Settings may change it)."""
+        value = getattr(self.desk, "sort_to_totes", False)
+        return bool(value() if callable(value) else value)
 
     def to_draft(self) -> dict[str, Any]:
         return {"waiting": self.waiting, "last_tote": self.last_tote, "closing": self.closing}
