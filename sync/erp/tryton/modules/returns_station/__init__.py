@@ -80,6 +80,7 @@ Where things are in this module:
     pull.py        the reference pull (``sync.reference`` shapes changed since each cursor)
     lookups.py     products, lots, returns and locations by the ids and names stations send
     sale_search.py ``returns.station.sale_search.find``: sales for an unannounced return (masked)
+    tote.py        sort to tote: the sort location, totes as stock.package on an internal shipment
     packing.py     the pack algorithm (confirm_pack, and decide_approval for a held short pack)
     approval.py    ``returns.station.approval``, a Workflow whose transitions are data
     evidence.py    ``returns.station.evidence``: RPC ``gather`` (an evidence pack's records) and ``attach``
@@ -112,6 +113,7 @@ from . import (
     signin,
     station_status,
     stock,
+    tote,
 )
 
 
@@ -142,6 +144,8 @@ def register() -> None:
         sale_search.SaleSearch,
         signin.PinTry,
         signin.SignIn,
+        tote.Move,
+        tote.Package,
         module="returns_station",
         type_="model",
     )
