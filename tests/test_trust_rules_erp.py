@@ -16,10 +16,12 @@ import pytest
 
 from app.cli import main
 from app.workflows.station import rules_for
+from sync.common.families import family
 from sync.common.rules import DEFAULT_RULES_PATH, Facts, RuleSet, load_rules, parse_rules
 from sync.common.vocabulary import DISPOSITION_LABELS
 from sync.erp.address import ErpAddress
 from sync.erp.protocol import ErpAuthFailed, ErpRejected
+from sync.erp.tryton.demo import MISMATCHES
 from sync.erp.tryton.rule_books import current_rules, publish_rules
 from sync.operations import Operation, new_operation
 from tests.sync_ops import erp_read, receive_all
@@ -27,19 +29,24 @@ from tests.sync_ops import erp_read, receive_all
 pytestmark = pytest.mark.erp
 
 PACKAGED = load_rules(DEFAULT_RULES_PATH)
-NOTHING_WRONG = {"tags_attached": True, "worn": False, "stains": False, "odour": False}
 
 
-def apparel_returns(store: typing.Any) -> list[dict[str, typing.Any]]:
-    """Returns of one apparel line, neither a mismatch nor lot-tracked: plain units to inspect."""
+def plain_returns(store: typing.Any) -> list[dict[str, typing.Any]]:
+    """Returns whose first line is a plain unit (apparel, footwear or accessories, no lot or
+    serial, worth less than the approval threshold), each unit with nothing wrong but its grade."""
     found = []
     for ret in store.returns("draft"):
-        if len(ret["lines"]) != 1 or ret["lines"][0]["lot"]:
+        if ret["rma"] in MISMATCHES or ret["lines"][0]["lot"]:
             continue
         product = store.product(ret["lines"][0]["product_id"])
-        if product["family"] == "apparel" and product["unit_value"] < 250:
+        if product["family"] in ("apparel", "footwear", "accessories") and product["unit_value"] < 250:
             found.append(ret)
     return found
+
+
+def nothing_wrong(store: typing.Any, ret: dict[str, typing.Any]) -> dict[str, typing.Any]:
+    product = store.product(ret["lines"][0]["product_id"])
+    return {item.name: item.good for item in family(product["family"]).checklist if item.kind == "yes_no"}
 
 
 def facts(store: typing.Any, ret: dict[str, typing.Any], grade: str) -> Facts:
@@ -47,7 +54,7 @@ def facts(store: typing.Any, ret: dict[str, typing.Any], grade: str) -> Facts:
     return Facts(
         family=product["family"],
         grade=grade,
-        checklist=NOTHING_WRONG,
+        checklist=nothing_wrong(store, ret),
         unit_value=float(product["unit_value"]),
         reason=ret["reason"],
     )
@@ -67,7 +74,7 @@ def decided(
         "lot": None,
         "serial": None,
         "grade": grade,
-        "checklist": NOTHING_WRONG,
+        "checklist": nothing_wrong(store, ret),
         "photos": [],
         "disposition": decision.disposition,
         "rule_id": decision.rule_id,
@@ -151,7 +158,7 @@ def supervisor_user(erp: typing.Any, login: str = "rules-lead") -> ErpAddress:
 
 
 def unit_in_grade_d(store: typing.Any) -> tuple[dict[str, typing.Any], typing.Any]:
-    ret = apparel_returns(store)[0]
+    ret = plain_returns(store)[0]
     decision = PACKAGED.decide(facts(store, ret, "D"))
     assert decision.disposition != "restock" and not decision.approval_required
     return ret, decision
@@ -182,12 +189,13 @@ def test_a_forged_restock_is_held_for_a_supervisor_with_the_erps_reason(seeded_s
     refused = connector.apply(decide(request["request_id"], "refuse"), seeded_store.photo_bytes)
     assert refused.erp_refs["state"] == "refused"
     assert inspection(erp, forged)["state"] == "failed"
-    (move,) = erp_read(erp, "stock.move", [("id", "=", result.erp_refs["move_id"])], ["to_location.code"])
-    assert move["to_location.code"] == "QUAR"
+    (move,) = erp_read(erp, "stock.move", [("id", "=", result.erp_refs["move_id"])], ["to_location"])
+    (quarantine,) = erp_read(erp, "stock.location", [("code", "=", "QUAR")], ["id"])
+    assert move["to_location"] == quarantine["id"]
 
 
 def test_a_forged_refund_is_held_for_a_supervisor(seeded_store, connector, erp):
-    ret = apparel_returns(seeded_store)[0]
+    ret = plain_returns(seeded_store)[0]
     received(connector, seeded_store, ret)
     honest_refund = PACKAGED.decide(facts(seeded_store, ret, "C")).refund_payload
     assert honest_refund["kind"] != "full"
@@ -201,7 +209,7 @@ def test_a_forged_refund_is_held_for_a_supervisor(seeded_store, connector, erp):
 
 
 def test_a_write_off_sent_without_approval_waits_for_a_supervisor(seeded_store, connector, erp):
-    ret = apparel_returns(seeded_store)[0]
+    ret = plain_returns(seeded_store)[0]
     received(connector, seeded_store, ret)
     rules_say = PACKAGED.decide(facts(seeded_store, ret, "F"))
     assert rules_say.disposition == "dispose" and rules_say.approval_required
@@ -217,7 +225,7 @@ def test_a_write_off_sent_without_approval_waits_for_a_supervisor(seeded_store, 
 
 
 def test_a_made_up_rules_version_is_checked_with_the_current_rules(seeded_store, connector, erp):
-    first, second = apparel_returns(seeded_store)[:2]
+    first, second = plain_returns(seeded_store)[:2]
     for ret in (first, second):
         received(connector, seeded_store, ret)
     # what an invented version "decided": restock a damaged unit
@@ -235,7 +243,7 @@ def test_a_made_up_rules_version_is_checked_with_the_current_rules(seeded_store,
 
 
 def test_an_honest_decision_passes_and_records_the_version_checked(seeded_store, connector, erp):
-    ret = apparel_returns(seeded_store)[0]
+    ret = plain_returns(seeded_store)[0]
     received(connector, seeded_store, ret)
     honest = decided(seeded_store, ret, "D")
     result = connector.apply(honest, seeded_store.photo_bytes)
@@ -289,7 +297,7 @@ def test_a_published_version_reaches_the_station_by_the_pull_and_changes_its_dec
 ):
     assert seeded_store.rules()["version"] == "2026-11-25.1"  # the ERP's first version, seeded at install
     book = rules_for(seeded_store)
-    ret = apparel_returns(seeded_store)[0]
+    ret = plain_returns(seeded_store)[0]
     damaged = facts(seeded_store, ret, "D")
     before = book.decide(damaged)
     assert before.rules_version == "2026-11-25.1"
@@ -320,7 +328,7 @@ def test_a_station_deciding_with_the_previous_version_is_checked_with_it_during_
     seeded_store, connector, erp
 ):
     first, second = [
-        r for r in apparel_returns(seeded_store) if PACKAGED.decide(facts(seeded_store, r, "D")).rule_id
+        r for r in plain_returns(seeded_store) if PACKAGED.decide(facts(seeded_store, r, "D")).rule_id
         == "grade-d-damaged"
     ][:2]
     for ret in (first, second):
@@ -359,3 +367,24 @@ def test_an_invalid_rules_file_is_refused_with_its_line_and_the_rules_stay(
     assert "version 2026-11-25.1 was already published" in capsys.readouterr().err
     assert main(["erp", "rules", "show"]) == 0
     assert "Rules version 2026-11-25.1 in force" in capsys.readouterr().out
+
+
+def test_the_erps_reason_reaches_the_outbox_screen_of_the_station_that_sent_it(seeded_store, connector, erp):
+    from app.workflows.station import StationSession
+    from sync.engine import SyncEngine
+    from sync.erp.tryton.connector import TrytonConnector
+
+    ret, _ = unit_in_grade_d(seeded_store)
+    received(connector, seeded_store, ret)
+    forged = decided(seeded_store, ret, "D", disposition="restock")
+    seeded_store.enqueue(forged)
+    engine = SyncEngine(seeded_store, lambda: TrytonConnector(erp.address), station="S1")
+    try:
+        report = engine.sync_once(pull=False)
+    finally:
+        engine.stop()
+    assert not report.errors
+    session = StationSession(seeded_store, "S1")
+    (row,) = session.held_by_erp()
+    assert row["id"] == forged.id and row["state"] == "done"
+    assert row["erp_refs"]["held"].startswith("The ERP's rules 2026-11-25.1 say ")

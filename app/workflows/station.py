@@ -506,6 +506,11 @@ class StationSession:
             row["actions"] = sorted(allowed_actions(row["state"]))
         return rows
 
+    def held_by_erp(self, *, limit: int = 20) -> list[dict[str, Any]]:
+        """This station's delivered operations the ERP holds for a supervisor, newest first; each
+        row's ``erp_refs["held"]`` is the ERP's reason."""
+        return self.store.outbox.held_by_erp(limit=limit)
+
     def outbox_counts(self) -> dict[str, int]:
         return self.store.queue_counts()
 
