@@ -523,7 +523,7 @@ def _both(upright: np.ndarray) -> list[_Read]:
 
 
 def _read_region(grey: np.ndarray, box: tuple[int, int, int, int], deadline: float,
-                 need_direction: bool = False) -> list[_Read]:  # fmt: skip
+                 need_direction: bool = False, dear: bool = False) -> list[_Read]:  # fmt: skip
     """Codes in one box of a camera frame, read harder than the whole frame was: a linear code
     turned upright first (a row then crosses all of its bars, whatever its angle), then averaged
     along its bars and sharpened across them, upscaled when its bars are thin; a 2D code equalised
@@ -542,6 +542,13 @@ def _read_region(grey: np.ndarray, box: tuple[int, int, int, int], deadline: flo
         return image, identity
 
     def attempts():
+        if dear:
+            if linear and max(crop.shape) <= MAX_UPSCALED / 2 and pyzbar is not None:
+                # Bars a pixel or two wide, in poor light: pyzbar on the equalised 2x upscale reads
+                # some that zxing-cpp does not (thin Code 39 at the frame's edge). On labels only,
+                # and last: it costs as much as all the other attempts on a label together.
+                yield np.array([[2, 0, 0], [0, 2, 0]], np.float64), lambda: _pyzbar(_equalised_2x(crop))
+            return
         image, matrix = upright(crop)
         if not linear:
             yield matrix, lambda: _zxing(image, try_invert=False)
@@ -562,10 +569,18 @@ def _read_region(grey: np.ndarray, box: tuple[int, int, int, int], deadline: flo
             yield wide, lambda: _both(_across_bars(stretched, 2.0))
             if not need_direction:
                 yield wide, lambda: _both(_deconvolved(stretched, 2.0))
-            if max(crop.shape) <= MAX_UPSCALED / 2 and pyzbar is not None and not need_direction:
-                # Bars a pixel or two wide, in poor light: pyzbar on the equalised 2x upscale reads
-                # some that zxing-cpp does not (thin Code 39 at the frame's edge). On labels only.
-                yield np.array([[2, 0, 0], [0, 2, 0]], np.float64), lambda: _pyzbar(_equalised_2x(crop))
+            if max(crop.shape) <= MAX_UPSCALED / 2 and not need_direction:
+                # Bars 1.3-1.8 px wide: turning them upright smears them into each other unless the
+                # label is upscaled first; then averaged eight rows by eight, and restored.
+                big, turn = _rotated(cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), angle)
+                thin = cv2.resize(big, (big.shape[1], max(8, big.shape[0] // 8)), interpolation=cv2.INTER_AREA)
+                to_thin = (
+                    np.array([[1, 0, 0], [0, thin.shape[0] / big.shape[0], 0], [0, 0, 1]], np.float64)
+                    @ np.vstack([turn, [0, 0, 1]])
+                    @ np.diag([2.0, 2.0, 1.0])
+                )[:2]
+                yield to_thin, lambda: _both(thin)
+                yield to_thin, lambda: _both(_deconvolved(thin, 2.0))
         if not linear and max(crop.shape) <= MAX_UPSCALED / 2:
             # A 2D code the whole frame missed is small or faint: equalised and upscaled.
             yield (
@@ -601,11 +616,14 @@ def _camera(grey: np.ndarray, budget_ms: float) -> list[_Read]:
         for box in code_regions(grey, half=half)
         if not any(_inside(box, label) for label in labels)
     ]
-    for box, need_direction in boxes:
-        if time.thread_time() > deadline:
-            break
-        if not _covered(box, reads):
-            reads += _read_region(grey, box, deadline, need_direction)
+    # Every box gets the cheap attempts before any gets the dear one: a frame with three labels
+    # reads all three rather than spending its budget on the first.
+    for dear in (False, True):
+        for box, need_direction in boxes:
+            if time.thread_time() > deadline:
+                break
+            if not (dear and need_direction) and not _covered(box, reads):
+                reads += _read_region(grey, box, deadline, need_direction, dear)
     return reads
 
 
