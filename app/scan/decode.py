@@ -453,6 +453,9 @@ CAMERA_BUDGET_MS = 28.0
 MIN_REGION_FRAME = 32
 ANGLE_SIZE = 640  # thin bars vanish on a smaller copy, leaving the label's outline and print
 MIN_COHERENCE = 0.2  # below this a region's edges have no one direction: a 2D code, or print
+# A box found by its edges alone holds a code only if they nearly all run one way: lines of print
+# stay under 0.5, the codes read there were over 0.8 (on the bench frames).
+MIN_CODE_COHERENCE = 0.5
 
 
 def _bar_angle(grey: np.ndarray) -> tuple[float, float]:
@@ -532,7 +535,7 @@ def _read_region(grey: np.ndarray, box: tuple[int, int, int, int], deadline: flo
     crop = grey[y : y + h, x : x + w]
     angle, coherence = _bar_angle(crop)
     linear = coherence >= MIN_COHERENCE
-    if need_direction and not linear:
+    if need_direction and coherence < MIN_CODE_COHERENCE:
         return []
     identity = np.array([[1, 0, 0], [0, 1, 0]], np.float64)
 
@@ -560,16 +563,17 @@ def _read_region(grey: np.ndarray, box: tuple[int, int, int, int], deadline: flo
             )
             fy = flat.shape[0] / image.shape[0]
             squash = np.array([[1, 0, 0], [0, fy, 0]], np.float64) @ np.vstack([matrix, [0, 0, 1]])
-            for sharpen in (1.2, 2.5):
-                yield squash, lambda s=sharpen: _both(_across_bars(flat, s))
+            yield squash, lambda: _both(_across_bars(flat, 1.2))
+            if need_direction:
+                return  # a box of edges: the other attempts never read one (bench frames)
+            yield squash, lambda: _both(_across_bars(flat, 2.5))
             # Every row: a code whose bars lean (perspective) loses them in the averaged rows.
             yield matrix, lambda: _zxing(image, try_rotate=False, try_invert=False)
             wide = np.array([[2, 0, 0], [0, 1, 0]], np.float64) @ np.vstack([squash, [0, 0, 1]])
             stretched = cv2.resize(flat, None, fx=2, fy=1, interpolation=cv2.INTER_CUBIC)
             yield wide, lambda: _both(_across_bars(stretched, 2.0))
-            if not need_direction:
-                yield wide, lambda: _both(_deconvolved(stretched, 2.0))
-            if max(crop.shape) <= MAX_UPSCALED / 2 and not need_direction:
+            yield wide, lambda: _both(_deconvolved(stretched, 2.0))
+            if max(crop.shape) <= MAX_UPSCALED / 2:
                 # Bars 1.3-1.8 px wide: turning them upright smears them into each other unless the
                 # label is upscaled first; then averaged eight rows by eight, and restored.
                 big, turn = _rotated(cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), angle)
