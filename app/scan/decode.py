@@ -517,6 +517,10 @@ def _deconvolved(upright: np.ndarray, sigma: float, noise: float = 0.005) -> np.
     return cv2.filter2D(upright, -1, _wiener_taps(sigma, noise), borderType=cv2.BORDER_REPLICATE)
 
 
+def _upscaled_2x_cubic(grey: np.ndarray) -> np.ndarray:
+    return cv2.resize(grey, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+
+
 def _both(upright: np.ndarray) -> list[_Read]:
     """zxing-cpp on an image whose bars stand upright; pyzbar only where zxing-cpp is missing (on
     the bench frames pyzbar read nothing more there and took 3 times zxing-cpp's time)."""
@@ -576,8 +580,9 @@ def _read_region(grey: np.ndarray, box: tuple[int, int, int, int], deadline: flo
             if max(crop.shape) <= MAX_UPSCALED / 2:
                 # Bars 1.3-1.8 px wide: turning them upright smears them into each other unless the
                 # label is upscaled first; then averaged eight rows by eight, and restored.
-                big, turn = _rotated(cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), angle)
-                thin = cv2.resize(big, (big.shape[1], max(8, big.shape[0] // 8)), interpolation=cv2.INTER_AREA)
+                big, turn = _rotated(_upscaled_2x_cubic(crop), angle)
+                rows = max(8, big.shape[0] // 8)
+                thin = cv2.resize(big, (big.shape[1], rows), interpolation=cv2.INTER_AREA)
                 to_thin = (
                     np.array([[1, 0, 0], [0, thin.shape[0] / big.shape[0], 0], [0, 0, 1]], np.float64)
                     @ np.vstack([turn, [0, 0, 1]])
