@@ -76,6 +76,7 @@ class _Read:
     symbology: str
     gs1: bool | None
     corners: np.ndarray  # 4x2 float, in the coordinates of the image given to decode_frame
+    decoder: str = "zxing-cpp"  # or "pyzbar", "opencv"
 
 
 def available_decoders() -> dict[str, bool]:
@@ -191,7 +192,8 @@ def _pyzbar(grey: np.ndarray) -> list[_Read]:
             points = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
         symbology = _ZBAR_NAMES.get(symbol.type, "unknown")
         # zbar drops the leading FNC1 without telling: GS1 is guessed from the text for Code 128.
-        reads.append(_Read(text, symbology, True if symbology.startswith("DataBar") else None, points))
+        gs1 = True if symbology.startswith("DataBar") else None
+        reads.append(_Read(text, symbology, gs1, points, decoder="pyzbar"))
     return reads
 
 
@@ -418,7 +420,7 @@ def _curved_qr(grey: np.ndarray) -> list[_Read]:
                 if points is not None and np.asarray(points).size >= 8
                 else np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
             )
-            reads.append(_Read(text, "QRCode", None, corners))
+            reads.append(_Read(text, "QRCode", None, corners, decoder="opencv"))
             break
     return reads
 
@@ -678,7 +680,13 @@ def _unique(reads: list[_Read], *, camera: bool) -> list[_Read]:
       misread of moving cameras, and ITF on the warehouse floor is ITF-14;
     * two different texts of the same symbology and length read on the same bars of a code without
       a check character (a damaged Code 39 read as ``LOC-G27-6`` and ``LOC-G27B6``): one of them is
-      a misread and nothing tells which, so neither is kept — a misread is worse than no read.
+      a misread and nothing tells which, so neither is kept — a misread is worse than no read;
+    * a read on a sliver of another, much larger read (codes do not overlap): an EAN-13 read along
+      one slanted line through a UPC-A's bars (``9074932437075`` on ``0023942431015``), an ITF in a
+      QR code's modules;
+    * two texts of one symbology on the same place, as large as each other: pyzbar's and zxing-cpp's
+      readings of a QR code in Shift JIS or of a Code 128 with FNC4, where zxing-cpp's is kept (it
+      follows the symbol's character set); from one decoder, neither.
     """
     seen: dict[str, _Read] = {}
     for read in reads:
@@ -704,7 +712,66 @@ def _unique(reads: list[_Read], *, camera: bool) -> list[_Read]:
             for o in kept
         )
 
-    return [r for r in kept if not phantom(r) and not rival(r)]
+    def on_another(r: _Read) -> bool:
+        """A sliver of a larger code, or one of two texts read on the same code."""
+        centre = r.corners.mean(axis=0)
+        for o in kept:
+            if o is r:
+                continue
+            larger = _thick(o) and _area(o) >= SLIVER_RATIO * _area(r)
+            if r.symbology in _SELF_CHECKED:
+                # A QR code can hold another (a "double QR"); only the same symbol read twice
+                # (as large, on the same place) is two readings of one code.
+                same = o.symbology == r.symbology and _holds(o, centre) and _holds(r, o.corners.mean(axis=0))
+                if not same or max(_area(o), _area(r)) > 2 * min(_area(o), _area(r)):
+                    continue
+            elif _family(o) != _family(r):
+                if larger and _holds(o, centre):
+                    return True  # an ITF in a QR code's modules
+                continue
+            elif not (_holds(o, centre) or _on_bars(centre, o) or _on_bars(o.corners.mean(axis=0), r)):
+                continue
+            if larger:
+                return True
+            if _thick(r) and _area(r) >= SLIVER_RATIO * _area(o):
+                continue  # o is the sliver
+            same_symbol = (
+                o.symbology == r.symbology and _holds(o, centre) and _holds(r, o.corners.mean(axis=0))
+            )
+            if not (same_symbol and r.decoder == "zxing-cpp" and o.decoder == "pyzbar"):
+                return True  # pyzbar's reading of zxing-cpp's symbol, or nothing tells: neither
+        return False
+
+    return [r for r in kept if not phantom(r) and not rival(r) and not on_another(r)]
+
+
+# A read whose box is this many times smaller than another's it lies on is a sliver of that one.
+SLIVER_RATIO = 4.0
+
+
+def _area(read: _Read) -> float:
+    return max(1.0, abs(float(cv2.contourArea(read.corners.astype(np.float32)))))
+
+
+def _holds(read: _Read, point: np.ndarray) -> bool:
+    """True when ``point`` lies in ``read``'s box (on its edge included)."""
+    contour = read.corners.astype(np.float32).reshape(-1, 1, 2)
+    return cv2.pointPolygonTest(contour, (float(point[0]), float(point[1])), False) >= 0
+
+
+def _thick(read: _Read) -> bool:
+    """A box, not a line: a decoder that read a code on one scan line gives a sliver of it."""
+    (_, _), (w, h), _ = cv2.minAreaRect(read.corners.astype(np.float32))
+    return min(w, h) >= 0.15 * max(w, h, 1.0)
+
+
+def _on_bars(point: np.ndarray, read: _Read) -> bool:
+    return read.symbology not in _SELF_CHECKED and _in_bars_of(point, read.corners)
+
+
+def _family(read: _Read) -> str:
+    """EAN and UPC are one family: decoders read any of them on the others' bars."""
+    return "EAN/UPC" if read.symbology in _SHORT_RETAIL + _LONG_RETAIL else read.symbology
 
 
 def _overlap(a: _Read, b: _Read) -> bool:
