@@ -20,12 +20,15 @@ encodes it. How an image is read depends on where it comes from:
   (paper brighter than around it) or like codes (dense strong edges) and that no read lies in are
   cut out at full resolution; a linear code in one is turned upright by the direction of its
   edges (so a row crosses every bar, at any angle), its rows averaged four by four and sharpened
-  across the bars. The frame stops once it has used ``CAMERA_BUDGET_MS`` of CPU: the next frame
-  comes a moment later.
+  across the bars, then restored across them (a Wiener filter for blur, one row filter), and bars
+  under 2 px upscaled before they are turned. Every box gets these before any gets the dear pass
+  (pyzbar on an equalised 2x upscale). The frame stops once it has used ``CAMERA_BUDGET_MS`` of
+  CPU: the next frame comes a moment later.
 
 Each code is reported once, without the phantoms decoders see in another code's bars: a piece of
-a longer read of the same symbology, an EAN-8/UPC-E on the bars of an EAN-13/UPC-A, and from a
-camera an ITF shorter than ITF-14 (see ``_unique``).
+a longer read of the same symbology, an EAN-8/UPC-E on the bars of an EAN-13/UPC-A, a read on a
+sliver of a larger code, a second text read on the same code, and from a camera an ITF shorter
+than ITF-14 (see ``_unique``).
 """
 
 from __future__ import annotations
@@ -535,8 +538,10 @@ def _read_region(grey: np.ndarray, box: tuple[int, int, int, int], deadline: flo
                  need_direction: bool = False, dear: bool = False) -> list[_Read]:  # fmt: skip
     """Codes in one box of a camera frame, read harder than the whole frame was: a linear code
     turned upright first (a row then crosses all of its bars, whatever its angle), then averaged
-    along its bars and sharpened across them, upscaled when its bars are thin; a 2D code equalised
-    and upscaled. ``need_direction``: skip the box unless its edges look like bars."""
+    along its bars and sharpened or restored across them, upscaled before it is turned when its
+    bars are thin; a 2D code equalised and upscaled. ``need_direction``: a box found by its edges
+    alone, tried only if they nearly all run one way, and only on averaged rows. ``dear``: only the
+    costly last attempt (pyzbar on the equalised 2x upscale), once every box had the others."""
     x, y, w, h = box
     crop = grey[y : y + h, x : x + w]
     angle, coherence = _bar_angle(crop)
