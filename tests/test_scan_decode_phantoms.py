@@ -68,3 +68,15 @@ def test_two_codes_of_one_kind_side_by_side_are_both_kept():
     left = read("4006381333931", "EAN-13", [(10, 10), (200, 10), (200, 150), (10, 150)])
     right = read("5901234123457", "EAN-13", [(300, 10), (490, 10), (490, 150), (300, 150)])
     assert texts([left, right]) == ["4006381333931", "5901234123457"]
+
+
+def test_of_two_retail_texts_on_the_same_bars_the_one_both_decoders_read_again_and_again_is_kept():
+    # upca-2/39: the UPC-A read by zxing-cpp on two passes and by pyzbar, the EAN-13 once.
+    upc = [(18, 19), (201, 19), (201, 20), (18, 20)]
+    reads = [
+        read("0012546619592", "UPC-A", upc),
+        read("0012546619592", "UPC-A", upc),
+        read("0012546619592", "UPC-A", upc, "pyzbar"),
+        read("6087746619592", "EAN-13", [(18, 27), (204, 27), (204, 34), (18, 34)], "pyzbar"),
+    ]
+    assert texts(reads) == ["0012546619592"]

@@ -691,12 +691,22 @@ def _unique(reads: list[_Read], *, camera: bool) -> list[_Read]:
       QR code's modules;
     * two texts of one symbology on the same place, as large as each other: pyzbar's and zxing-cpp's
       readings of a QR code in Shift JIS or of a Code 128 with FNC4, where zxing-cpp's is kept (it
-      follows the symbol's character set); from one decoder, neither.
+      follows the symbol's character set); two EAN/UPC texts on the same bars, one read by both
+      decoders three times or more over the passes and the other once: the first is kept;
+      otherwise neither.
     """
     seen: dict[str, _Read] = {}
+    votes: dict[str, int] = {}
+    decoders: dict[str, set[str]] = {}
     for read in reads:
         seen.setdefault(read.text, read)
+        votes[read.text] = votes.get(read.text, 0) + 1
+        decoders.setdefault(read.text, set()).add(read.decoder)
     kept = list(seen.values())
+
+    def outreads(a: _Read, b: _Read) -> bool:
+        """``a`` read by both decoders, three times or more over the passes; ``b`` once."""
+        return votes[a.text] >= 3 and len(decoders[a.text]) >= 2 and votes[b.text] == 1
 
     def phantom(r: _Read) -> bool:
         if camera and r.symbology == "ITF" and len(r.text) < MIN_CAMERA_ITF_LENGTH:
@@ -740,11 +750,13 @@ def _unique(reads: list[_Read], *, camera: bool) -> list[_Read]:
                 return True
             if _thick(r) and _area(r) >= SLIVER_RATIO * _area(o):
                 continue  # o is the sliver
+            if outreads(r, o):
+                continue
             same_symbol = (
                 o.symbology == r.symbology and _holds(o, centre) and _holds(r, o.corners.mean(axis=0))
             )
-            if not (same_symbol and r.decoder == "zxing-cpp" and o.decoder == "pyzbar"):
-                return True  # pyzbar's reading of zxing-cpp's symbol, or nothing tells: neither
+            if outreads(o, r) or not (same_symbol and r.decoder == "zxing-cpp" and o.decoder == "pyzbar"):
+                return True  # outread, pyzbar's reading of zxing-cpp's symbol, or nothing tells: neither
         return False
 
     return [r for r in kept if not phantom(r) and not rival(r) and not on_another(r)]
