@@ -759,7 +759,8 @@ def _unique(reads: list[_Read], *, camera: bool) -> list[_Read]:
                 return True  # outread, pyzbar's reading of zxing-cpp's symbol, or nothing tells: neither
         return False
 
-    return [r for r in kept if not phantom(r) and not rival(r) and not on_another(r)]
+    kept = [r for r in kept if not phantom(r) and not rival(r)]
+    return [r for r in kept if not on_another(r)]  # among the reads left: a piece of one is no rival
 
 
 # A read whose box is this many times smaller than another's it lies on is a sliver of that one.
