@@ -680,6 +680,73 @@ class Station:
     lines: list[str] = field(default_factory=list)
 
 
+class CpuSampler:
+    """CPU used by what the day started, by part (stations, the Tryton servers, PostgreSQL), read
+    from /proc every second over this process's descendants: where the day saturates."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self._last: dict[int, tuple[str, float]] = {}
+        self._stop = threading.Event()
+        self._tick = os.sysconf("SC_CLK_TCK")
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.started = time.monotonic()
+        self.ended: float | None = None
+
+    def start(self) -> CpuSampler:
+        self._thread.start()
+        return self
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join(5)
+        self.ended = time.monotonic()
+        wall = max(1e-9, self.ended - self.started)
+        return {part: round(used / wall, 2) for part, used in sorted(self.seconds.items())}
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            with contextlib.suppress(Exception):
+                self._sample()
+
+    def _sample(self) -> None:
+        parents: dict[int, int] = {}
+        stats: dict[int, tuple[str, float]] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                raw = Path(f"/proc/{entry.name}/stat").read_text()
+                cmdline = Path(f"/proc/{entry.name}/cmdline").read_bytes()
+            except OSError:
+                continue
+            comm = raw[raw.index("(") + 1 : raw.rindex(")")]
+            fields = raw[raw.rindex(")") + 2 :].split()
+            pid = int(entry.name)
+            parents[pid] = int(fields[1])
+            if b"\x00station\x00--plan\x00" in cmdline:
+                part = "stations"
+            elif comm.startswith("postgres"):
+                part = "postgresql"
+            else:
+                part = "erp"
+            stats[pid] = (part, (int(fields[11]) + int(fields[12])) / self._tick)
+        mine = {os.getpid()}
+        grew = True
+        while grew:
+            grew = False
+            for pid, parent in parents.items():
+                if parent in mine and pid not in mine:
+                    mine.add(pid)
+                    grew = True
+        mine.discard(os.getpid())
+        for pid in mine:
+            part, used = stats[pid]
+            before = self._last.get(pid, (part, 0.0))[1]
+            self.seconds[part] += max(0.0, used - before)
+            self._last[pid] = (part, used)
+
+
 class Day:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -800,6 +867,8 @@ class Day:
         lossy = sum(1 for s in self.stations if proxy and f":{proxy.port}/" in s.url)
         self.note(f"starting {args.stations} stations ({lossy} through the lossy proxy)")
         day_started = time.time()
+        self.load_before = os.getloadavg()[0]
+        sampler = CpuSampler().start()
         for station in self.stations:
             self.launch(station)
             time.sleep(args.ramp)  # a floor's stations do not all start in the same second
@@ -844,6 +913,8 @@ class Day:
                     rng.choice(busy).kill_on_sync = True
             time.sleep(0.1)
         day_ended = time.time()
+        self.cpu = sampler.stop()
+        self.load_after = os.getloadavg()[0]
         self.note("every station drained; checking the ERP")
         return self.check(admin, before, day_started, day_ended, last_restart, proxy)
 
@@ -973,6 +1044,8 @@ class Day:
             if last_restart
             else None,
             "logins": sum(r.get("logins", 0) for r in results),
+            "cpu_cores_used": self.cpu,
+            "load_average_1min_start_end": [round(self.load_before, 1), round(self.load_after, 1)],
             "peak_rss_mb_per_station": round(max(r["maxrss_kb"] for r in results) / 1024, 1),
             "stock_keys_checked": len(set(truth) | set(after)),
             "differences": len(differences),
