@@ -20,6 +20,7 @@ import datetime as dt
 import decimal
 import errno
 import hashlib
+import io
 import json
 import logging
 import os
@@ -316,6 +317,11 @@ def _with_pools(app: Callable, data_dir: Path) -> Callable:  # type: ignore[type
 
     loaded = {DATABASE}
     lock = threading.Lock()
+    # One request at a time: Tryton opens every SQLite transaction with BEGIN IMMEDIATE (reads
+    # too), so requests are serialised by the database anyway, but by polling its lock for up to
+    # 5 s and then failing ("database is locked": Tryton retries the whole call, the station
+    # re-sends its batch). Waiting in turn here instead costs nothing the GIL had not taken already.
+    one_at_a_time = threading.Lock()
 
     def forget_removed() -> None:
         # A database whose file was removed (a test's copy) gives its memory back.
@@ -336,7 +342,12 @@ def _with_pools(app: Callable, data_dir: Path) -> Callable:  # type: ignore[type
                     forget_removed()
                     Pool(name).init()
                     loaded.add(name)
-        return app(environ, start_response)
+        # The body is read first, outside the turn: a slow client never holds the others up.
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length > 0:
+            environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length))
+        with one_at_a_time:
+            return app(environ, start_response)
 
     return wsgi
 
