@@ -143,11 +143,22 @@ class Session:
         await self.page.wait_for_selector("flt-semantics", state="attached", timeout=120_000)
 
     async def see(self, text: str, timeout_ms: int = 60_000) -> None:
-        await self.page.get_by_text(text).first.wait_for(timeout=timeout_ms)
+        try:
+            await self.page.get_by_text(text).first.wait_for(timeout=timeout_ms)
+        except Exception:
+            shot = Path(tempfile.gettempdir()) / f"handheld-{self.index:02d}-failed.png"
+            await self.page.screenshot(path=str(shot))
+            raise RuntimeError(
+                f"session {self.index}: {text!r} not seen in {timeout_ms} ms ({shot})"
+            ) from None
 
     async def scan(self, code: str, then_see: str | None = None, kind: str = "") -> None:
         await self.page.wait_for_function(FOCUSED_FIELD, timeout=60_000)
         await self.page.keyboard.type(code, delay=5)
+        # On a loaded machine Flutter can take the Enter before the characters: wait for them.
+        await self.page.wait_for_function(
+            "(code) => document.activeElement?.value === code", arg=code, timeout=60_000
+        )
         await self.page.evaluate(MARK_STALE)
         started = time.perf_counter()
         await self.page.keyboard.press("Enter")
@@ -201,7 +212,11 @@ async def drive(url: str, pid: int, plan: list[list[dict]], pause: float) -> dic
             cpu1, rss1 = proc_usage(pid)
             figures["open_all_s"] = round(time.perf_counter() - opened, 1)
             started = time.perf_counter()
-            await asyncio.gather(*(s.receive(mine, pause) for s, mine in zip(sessions, plan, strict=True)))
+            outcomes = await asyncio.gather(
+                *(s.receive(mine, pause) for s, mine in zip(sessions, plan, strict=True)),
+                return_exceptions=True,
+            )
+            failures = [str(o) for o in outcomes if isinstance(o, BaseException)]
             work_s = time.perf_counter() - started
             cpu2, rss2 = proc_usage(pid)
         finally:
@@ -210,7 +225,8 @@ async def drive(url: str, pid: int, plan: list[list[dict]], pause: float) -> dic
     scans = sorted(t for kind, t in timings if kind in ("scan parcel", "scan item"))
     figures.update(
         sessions=n,
-        parcels_received=sum(len(mine) for mine in plan),
+        sessions_failed=failures,
+        parcels_received=sum(1 for kind, _ in timings if kind == "confirm"),
         work_s=round(work_s, 1),
         server_rss_mb_idle=round(rss0, 1),
         server_rss_mb_sessions_open=round(rss1, 1),
