@@ -325,10 +325,10 @@ def _with_pools(app: Callable, data_dir: Path) -> Callable:  # type: ignore[type
 
     loaded = {DATABASE}
     lock = threading.Lock()
-    # One request at a time: Tryton opens every SQLite transaction with BEGIN IMMEDIATE (reads
-    # too), so requests are serialised by the database anyway, but by polling its lock for up to
-    # 5 s and then failing ("database is locked": Tryton retries the whole call, the station
-    # re-sends its batch). Waiting in turn here instead costs nothing the GIL had not taken already.
+    # One request at a time: SQLite lets one transaction write at a time (Tryton begins writing
+    # ones IMMEDIATE), and many stations' batches otherwise poll its lock for up to 5 s and then
+    # fail ("database is locked": Tryton runs the call again, the station re-sends its batch).
+    # Waiting in turn here costs little the GIL had not taken already.
     one_at_a_time = threading.Lock()
 
     def forget_removed() -> None:
