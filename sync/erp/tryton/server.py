@@ -20,7 +20,6 @@ import datetime as dt
 import decimal
 import errno
 import hashlib
-import io
 import json
 import logging
 import os
@@ -325,11 +324,6 @@ def _with_pools(app: Callable, data_dir: Path) -> Callable:  # type: ignore[type
 
     loaded = {DATABASE}
     lock = threading.Lock()
-    # One request at a time: SQLite lets one transaction write at a time (Tryton begins writing
-    # ones IMMEDIATE), and many stations' batches otherwise poll its lock for up to 5 s and then
-    # fail ("database is locked": Tryton runs the call again, the station re-sends its batch).
-    # Waiting in turn here costs little the GIL had not taken already.
-    one_at_a_time = threading.Lock()
 
     def forget_removed() -> None:
         # A database whose file was removed (a test's copy) gives its memory back.
@@ -350,12 +344,7 @@ def _with_pools(app: Callable, data_dir: Path) -> Callable:  # type: ignore[type
                     forget_removed()
                     Pool(name).init()
                     loaded.add(name)
-        # The body is read first, outside the turn: a slow client never holds the others up.
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        if length > 0:
-            environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length))
-        with one_at_a_time:
-            return app(environ, start_response)
+        return app(environ, start_response)
 
     return wsgi
 
