@@ -219,8 +219,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def station_labels(totes: int = 3) -> list:
-    """The station's own sections of the label sheet (after the demo's): the scanner check-up, and
-    ``totes`` tote labels per disposition for sort to tote."""
+    """The station's own sections of the label sheet (after the demo's): ``totes`` tote labels per
+    disposition for sort to tote, then the scanner check-up."""
     from app.scan.checkup import CHECKUP_LABEL
     from sync.common.totes import TOTE_WORDS, disposition_words, tote_code
     from sync.erp.tryton.labels import Label
@@ -233,9 +233,9 @@ def station_labels(totes: int = 3) -> list:
         for disposition in TOTE_WORDS
         for n in range(1, totes + 1)
     ]
-    return [
-        ("Scanner check-up: what does your scanner send?", [checkup], 1),
+    return [  # the check-up last, where the README and Settings say it is
         *([("Totes for sort to tote (one label per trip)", tote_labels, 3)] if tote_labels else []),
+        ("Scanner check-up: what does your scanner send?", [checkup], 1),
     ]
 
 
