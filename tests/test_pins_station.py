@@ -70,7 +70,7 @@ def test_scrypt_cost_is_a_setting_kept_in_each_hash():
 def test_a_store_from_before_verifiers_forgets_the_pin_hashes_it_was_sent(tmp_path):
     path = tmp_path / "station.sqlite"
     db = Database(path)
-    migrations.apply(db, stop_before="m005_pin_verifiers")
+    migrations.apply(db, stop_before="m006_pin_verifiers")
     old = {
         "badge": "U-RECV-1",
         "name": "Rosa",

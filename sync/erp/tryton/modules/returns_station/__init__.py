@@ -86,6 +86,8 @@ Where things are in this module:
     evidence.py    ``returns.station.evidence``: RPC ``gather`` (an evidence pack's records) and ``attach``
     access.py, access.xml  who may call what: the groups "Returns Station" (stations' ERP users:
                    the station-facing RPC methods only) and "Returns Supervisor"
+    rule_book.py   ``returns.station.rule_book``: the disposition rules, versioned (RPC ``publish``,
+                   ``show``); the version an inspection is checked with (``rules_for``)
     signin.py      ``returns.station.signin``: RPC ``check`` (a PIN, counting wrong ones per badge
                    across stations, answering a verifier) and ``unlock``
     trust.py       what the ERP checks on every operation whatever its payload says (the badge
@@ -109,6 +111,7 @@ from . import (
     person,
     product,
     quality,
+    rule_book,
     sale_search,
     signin,
     station_status,
@@ -142,6 +145,8 @@ def register() -> None:
         alerts.Alert,
         station_status.StationStatus,
         sale_search.SaleSearch,
+        rule_book.RuleBook,
+        rule_book.RulesConfiguration,
         signin.PinTry,
         signin.SignIn,
         tote.Move,
