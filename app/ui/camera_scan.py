@@ -254,7 +254,8 @@ def _CameraScan(model: Any, on_scan: Callable[[str], Any], on_photo: Callable[[b
             if asyncio.iscoroutine(result):
                 await result
 
-    size = theme.TARGET_COMPACT if compact else theme.TARGET
+    # in the hand the camera's button is as high as the dense field beside it (Apple's 44 pt minimum)
+    size = theme.TARGET_COMPACT - 4 if compact else theme.TARGET
     if phase == "off":
         toggle = icon_button("Scan with camera", ft.Icons.PHOTO_CAMERA, start, size)
     else:

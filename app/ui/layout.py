@@ -85,9 +85,9 @@ def screen(
     """The part of a screen under the status strip.
 
     In the hand: ``ahead`` (the app bar) and ``top`` (scan field, camera, banner) stay in place and
-    the body scrolls under them. At the desk: ``ahead`` spans the width; with a right pane, ``top``
-    heads the left pane and both panes scroll on their own (left 5 parts, right 7); without one,
-    ``top`` and the body are one scrolling column. With ``fill`` the body takes the height left and
+    the body scrolls under them; so at the desk without a right pane. With a right pane at the desk,
+    ``ahead`` spans the width, ``top`` heads the left pane and both panes scroll on their own (left 5
+    parts, right 7). With ``fill`` the body takes the height left and
     scrolls by itself (panels side by side, :func:`side_by_side`)."""
     pad = PAD_WIDE if wide else PAD_NARROW
     left, right = split(body)
@@ -106,9 +106,9 @@ def screen(
     elif fill:
         fixed.extend(top)
         rest = ft.Column(one_column(body), expand=True, spacing=10)
-    elif wide:
-        rest = scrolling([*top, *left])
     else:
+        # the same tree at both sizes: what a control holds (a check-up's report, a search being
+        # typed) survives the window crossing WIDE
         fixed.extend(top)
         rest = scrolling(one_column(body))
     return ft.Container(

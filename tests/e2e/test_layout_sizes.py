@@ -101,7 +101,7 @@ def test_in_the_hand_packs_order_lines_and_inspects_unit_show_without_scrolling(
     tee = DEMO.product(spec.lines[0].product)
     page.scan(tee.barcode)
     page.see(re.compile("take 2 photo"))
-    name = box(page.text(tee.name).last)  # the unit's name (the banner names it too, above)
+    name = box(page.page.get_by_text(tee.name, exact=True))  # the unit's name, above the return's lines
     unit = box(page.text(tee.code).first)  # the unit's facts: SKU · family · value
     page.screenshot("layout-inspect")
     print(f"unit {name} {unit}")
