@@ -94,15 +94,15 @@ def _pick(cameras: list[Any]) -> Any:
 @ft.component
 def _CameraScan(model: Any, on_scan: Callable[[str], Any], on_photo: Callable[[bytes], Any] | None = None,
                 *, label: str = "Scan", keep_focus: bool = True, hint: str | None = None,
-                tab_submits: bool = False, compact: bool = False) -> ft.Control:
+                tab_submits: bool = False, compact: bool = False, fresh: int = 0) -> ft.Control:
     """The scan field with the camera's button beside it (an icon, so the field keeps its line in
-    the hand), and under them the camera's preview while it scans. ``label`` to ``tab_submits`` are
-    the scan field's (widgets.ScanField); ``compact`` makes both smaller for a handheld."""
+    the hand), and under them the camera's preview while it scans. ``label`` to ``tab_submits`` and
+    ``fresh`` are the scan field's (widgets.ScanField); ``compact`` makes both smaller for a handheld."""
     import flet_camera as fc
 
     page = ft.context.page
     field = ScanField(on_scan, label=label, keep_focus=keep_focus, hint=hint, tab_submits=tab_submits,
-                      dense=compact)
+                      dense=compact, fresh=fresh)
     if not device_camera_possible(page):
         return ft.Row([field])
     phase, set_phase = ft.use_state("starting" if model.camera else "off")  # off, starting, on

@@ -93,10 +93,13 @@ def _ScanField(
     password: bool = False,
     tab_submits: bool = False,
     dense: bool = False,
+    fresh: int = 0,
 ) -> ft.Control:
     """The field a keyboard-wedge scanner types into. It takes focus when it appears and, with
     ``keep_focus``, takes it back after any button press, so the next scan always lands here.
-    Each scan gets a fresh field (a new ``key``): the text is gone and focus is back at once."""
+    Each scan gets a fresh field (a new ``key``): the text is gone and focus is back at once; so
+    does each new ``fresh`` (a job confirmed or cancelled by a button: the next parcel is scanned
+    at once, whether or not the click took the focus away)."""
     generation, set_generation = ft.use_state(0)
     ref = ft.use_ref(None)
     latest = ft.use_ref(0)  # the generation of the field on screen, as soon as a submit replaces it
@@ -131,7 +134,7 @@ def _ScanField(
 
     field = ft.TextField(
         # a new field (autofocus) when keep_focus comes back on: the focus returns to scanning
-        key=f"scan-{generation}" + ("" if keep_focus else "-free"),
+        key=f"scan-{generation}-{fresh}" + ("" if keep_focus else "-free"),
         ref=ref,
         label=label,
         hint_text=hint,
@@ -289,13 +292,15 @@ def Frame(
     title: str | None = None,
     on_photo: Callable[[bytes], Any] | None = None,
     fill: bool = False,
+    fresh: int = 0,
 ) -> ft.Control:
     """A screen: status strip, app bar (title, who, Home, Sign out), scan field, banner, body.
 
     The layout follows the device (app/ui/layout.py): one column in the hand, with what the body
     marks :func:`layout.beside` in a second pane at the desk; ``fill`` for a body that scrolls by
     itself (panels side by side). With ``on_scan``, the device's camera can scan too
-    (app/ui/camera_scan.py); with ``on_photo``, it also takes photos."""
+    (app/ui/camera_scan.py); with ``on_photo``, it also takes photos. A new ``fresh`` gives a new
+    scan field with the focus (see ScanField)."""
     wide = use_wide()
     person = model.person
     size = theme.TARGET if wide else theme.TARGET_COMPACT
@@ -342,7 +347,8 @@ def Frame(
 
         top.append(CameraScan(model, stable_scan, stable_photo if on_photo else None, label=scan_label,
                               keep_focus=keep_focus, hint=scan_hint,
-                              tab_submits=model.station.scanner_suffix == "tab", compact=not wide))
+                              tab_submits=model.station.scanner_suffix == "tab", compact=not wide,
+                              fresh=fresh))
         if model.station.camera_source is not None and model.person:
             top.append(DeskCamera(model.station, stable_scan))
     top.append(FeedbackBanner(model.feedback, compact=not wide))

@@ -120,6 +120,15 @@ def Supervise(model: StationModel) -> ft.Control:
             items = sorted(items, key=lambda item: item[2] or "")
             lines = [_row(key, text, f"waiting {age(_age_s(when))}") for key, text, when in items[:20]]
             out.append(section(f"{title}: {len(items)}", lines or [muted("Nothing waiting")]))
+        # parcels received blind (no sale found, or offline): the ERP flags them until a supervisor
+        # identifies the sender there
+        flagged = sorted((r for r in store.returns() if r.get("review") and r["state"] != "cancelled"),
+                         key=lambda r: r.get("write_date") or "")
+        out.insert(1, section(f"Blind receipts to identify: {len(flagged)}", [
+            _row(f"blind-{r['id']}", f"{r['rma']} · {r['state']}",
+                 f"{r['review']} · waiting {age(_age_s(r.get('write_date')))}", colour=theme.WARN)
+            for r in flagged[:20]
+        ] or [muted("Nothing waiting")]))
         return out
 
     def outbox_view() -> list[ft.Control]:

@@ -213,6 +213,7 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
     # hooks before any early return: the checklist's days field needs a stable callback
     stable_answer = use_latest(lambda name, value: answer(name, value))
     wide = use_wide()
+    ended, set_ended = ft.use_state(0)  # jobs ended by a button here: each gives a fresh scan field
     if session is None:
         return Frame(model, [muted("Sign in again: this station lost your session")])
 
@@ -235,8 +236,13 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
         done(outcome)
         if getattr(outcome, "ok", False):
             set_reason("")
+            set_ended(ended + 1)
             station.request_sync()
             model.refresh_status()
+
+    def cancel() -> None:
+        if getattr(done(_call(session, "cancel")), "ok", False):
+            set_ended(ended + 1)
 
     def answer(name: str, value: Any) -> None:
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
@@ -283,8 +289,7 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
                                          hint_text="why it is confirmed incomplete",
                                          on_change=lambda e: set_reason(e.control.value)))
         controls.append(action_row(
-            view, confirm, lambda: done(_call(session, "undo")), lambda: done(_call(session, "cancel")),
-            compact=not wide))
+            view, confirm, lambda: done(_call(session, "undo")), cancel, compact=not wide))
         actions = ft.Column(controls, spacing=10)
 
     unit = view.unit
@@ -330,7 +335,7 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
         body.append(beside(actions))
     return Frame(model, body, on_scan=on_scan, scan_label="Scan", title=view.title,
                  keep_focus=not view.confirm_needs_reason and not _has_days(unit) and not searching,
-                 on_photo=device_photo if unit is not None and not desk_camera else None)
+                 on_photo=device_photo if unit is not None and not desk_camera else None, fresh=ended)
 
 
 def action_row(view: Any, confirm: Callable[[], Any], undo: Callable[[], Any], cancel: Callable[[], Any],
