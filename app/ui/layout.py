@@ -84,33 +84,27 @@ def screen(
 ) -> ft.Control:
     """The part of a screen under the status strip.
 
-    In the hand: ``ahead`` (the app bar) and ``top`` (scan field, camera, banner) stay in place and
-    the body scrolls under them; so at the desk without a right pane. With a right pane at the desk,
-    ``ahead`` spans the width, ``top`` heads the left pane and both panes scroll on their own (left 5
-    parts, right 7). With ``fill`` the body takes the height left and
-    scrolls by itself (panels side by side, :func:`side_by_side`)."""
+    ``ahead`` (the app bar) and ``top`` (scan field, camera, banner) stay in place and the body
+    scrolls under them; at the desk, what the body marks :func:`beside` goes to a right pane that
+    scrolls on its own (left 5 parts of the width, right 7). With ``fill`` the body takes the height
+    left and scrolls by itself (panels side by side, :func:`side_by_side`)."""
     pad = PAD_WIDE if wide else PAD_NARROW
     left, right = split(body)
     fixed: list[ft.Control] = [*ahead]
-    if wide and right:
-        rest: ft.Control = ft.Row(
-            expand=True,
-            spacing=pad,
-            vertical_alignment=ft.CrossAxisAlignment.STRETCH,
-            controls=[
-                ft.Column(expand=5, spacing=8, controls=[*top, scrolling(left, key="left-pane")]),
-                ft.VerticalDivider(width=1),
-                scrolling(right, expand=7, key="right-pane"),
-            ],
-        )
-    elif fill:
+    if fill:
         fixed.extend(top)
-        rest = ft.Column(one_column(body), expand=True, spacing=10)
+        rest: ft.Control = ft.Column(one_column(body), expand=True, spacing=10)
     else:
-        # the same tree at both sizes: what a control holds (a check-up's report, a search being
-        # typed) survives the window crossing WIDE
-        fixed.extend(top)
-        rest = scrolling(one_column(body))
+        # ``top`` sits at the same place of the tree in the hand and at the desk, with or without a
+        # right pane: a window crossing WIDE keeps the scan field and the camera as they are
+        two = wide and bool(right)
+        main = left if two else one_column(body)
+        panes: list[ft.Control] = [
+            ft.Column(expand=5, spacing=8 if wide else 4, controls=[*top, scrolling(main, key="main-pane")])
+        ]
+        if two:
+            panes += [ft.VerticalDivider(width=1), scrolling(right, expand=7, key="right-pane")]
+        rest = ft.Row(panes, expand=True, spacing=pad, vertical_alignment=ft.CrossAxisAlignment.STRETCH)
     return ft.Container(
         expand=True,
         padding=ft.Padding.only(left=pad, right=pad, top=0 if not wide else 4, bottom=8),

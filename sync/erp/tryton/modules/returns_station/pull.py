@@ -220,7 +220,6 @@ def _pull_shipments(since):
                 "reference": shipment.station_reference,
                 "customer": shipment.customer.rec_name if shipment.customer else "",
                 "state": shipment.state,
-                "review": shipment.station_review or None,  # a blind receipt, for a supervisor
                 "lines": _move_lines(moves),
                 "write_date": _stamp(stamps),
             }
