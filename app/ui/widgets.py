@@ -256,7 +256,8 @@ def icon_button(label: str, icon: ft.IconData, on_click: Callable[..., Any] | No
     ``label``: for the hand, where a row has no room for words."""
     kind: type[ft.IconButton] = ft.FilledIconButton if primary else ft.OutlinedIconButton
     return ft.Semantics(label=label, button=True, content=kind(
-        icon=icon, icon_size=28, width=size, height=size, tooltip=label, on_click=on_click, disabled=disabled,
+        # no tooltip: pressing a button with one takes the focus from the scan field for a moment
+        icon=icon, icon_size=28, width=size, height=size, on_click=on_click, disabled=disabled,
     ))
 
 
