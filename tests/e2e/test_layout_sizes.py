@@ -36,8 +36,12 @@ def bottom(found: dict) -> float:
 
 
 def on_screen(found: dict, size: dict) -> bool:
-    return (found["x"] >= 0 and found["y"] >= 0 and found["x"] + found["width"] <= size["width"]
-            and bottom(found) <= size["height"])
+    return (
+        found["x"] >= 0
+        and found["y"] >= 0
+        and found["x"] + found["width"] <= size["width"]
+        and bottom(found) <= size["height"]
+    )
 
 
 def both_sizes(page, name: str, first: dict) -> None:
@@ -71,8 +75,9 @@ def test_in_the_hand_the_top_takes_a_quarter_and_the_returns_lines_show(serve_st
     assert on_screen(box(page.button("Confirm partial receipt")), HANDHELD)
 
 
-def test_in_the_hand_packs_order_lines_and_inspects_unit_show_without_scrolling(serve_station, open_station,
-                                                                                 tmp_path):
+def test_in_the_hand_packs_order_lines_and_inspects_unit_show_without_scrolling(
+    serve_station, open_station, tmp_path
+):
     served = serve_station()
     order = DEMO.orders[1]  # OUT-1102: three units on two lines
     page = open_station(served.url, HANDHELD)
@@ -131,8 +136,9 @@ def test_at_the_desk_inspect_shows_the_unit_beside_its_form_and_the_disposition_
     chooser.value.set_files(photos)
     page.see("Photos: 2 of 2 needed")
     page.press(re.compile("^A like new"))
-    answer_checklist(page, [("Tags attached?", "Yes"), ("Signs of wear?", "No"), ("Stains?", "No"),
-                             ("Odour?", "No")])
+    answer_checklist(
+        page, [("Tags attached?", "Yes"), ("Signs of wear?", "No"), ("Stains?", "No"), ("Odour?", "No")]
+    )
     page.see(re.compile("rule "))
     disposition = box(page.text(re.compile("rule ")))
     confirm = box(page.button("Confirm disposition"))
