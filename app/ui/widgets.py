@@ -255,7 +255,8 @@ def icon_button(label: str, icon: ft.IconData, on_click: Callable[..., Any] | No
     """A square outlined (or, ``primary``, filled) icon button whose accessible name and tooltip are
     ``label``: for the hand, where a row has no room for words."""
     kind: type[ft.IconButton] = ft.FilledIconButton if primary else ft.OutlinedIconButton
-    return ft.Semantics(label=label, button=True, content=kind(
+    # a disabled one is no button to a screen reader (nor to a test waiting to press it)
+    return ft.Semantics(label=label, button=not disabled, content=kind(
         # no tooltip: pressing a button with one takes the focus from the scan field for a moment
         icon=icon, icon_size=28, width=size, height=size, on_click=on_click, disabled=disabled,
     ))
