@@ -15,6 +15,7 @@ from app.ui import theme
 from app.ui.layout import side_by_side, use_wide
 from app.ui.model import StationModel
 from app.ui.widgets import Frame, big_button, bind, button_row, muted, section
+from app.workflows.tasks.sorting import open_totes
 
 OUTBOX_STATES = ("failed", "conflict", "pending", "sending")
 
@@ -106,6 +107,9 @@ def Supervise(model: StationModel) -> ft.Control:
         received = [(f"ret-{r['id']}", f"{r['rma']} · {r['customer']}", r.get("write_date"))
                     for r in store.returns("received")]
         stages.append(("Received, not inspected", received))
+        totes = [(f"tote-{t.code}", f"{t.code} · {t.label} · {t.units} unit(s)", t.opened_at)
+                 for t in open_totes(store)]  # this station's open totes on the sort table
+        stages.append(("Open totes", totes))
         approvals = [(f"apr-{a['request_id']}", f"{a['summary']}", a.get("requested_at"))
                      for a in store.approvals("pending")]
         stages.append(("Approvals pending", approvals))

@@ -78,6 +78,7 @@ Where things are in this module:
     pull.py        the reference pull (``sync.reference`` shapes changed since each cursor)
     lookups.py     products, lots, returns and locations by the ids and names stations send
     sale_search.py ``returns.station.sale_search.find``: sales for an unannounced return (masked)
+    tote.py        sort to tote: the sort location, totes as stock.package on an internal shipment
     packing.py     the pack algorithm (confirm_pack, and decide_approval for a held short pack)
     approval.py    ``returns.station.approval``, a Workflow whose transitions are data
     evidence.py    ``returns.station.evidence``: RPC ``gather`` (an evidence pack's records) and ``attach``
@@ -107,6 +108,7 @@ from . import (
     sale_search,
     station_status,
     stock,
+    tote,
 )
 
 
@@ -135,6 +137,8 @@ def register() -> None:
         alerts.Alert,
         station_status.StationStatus,
         sale_search.SaleSearch,
+        tote.Move,
+        tote.Package,
         module="returns_station",
         type_="model",
     )

@@ -30,6 +30,8 @@ ROLES_FOR_TYPE = {
     "request_approval": ("inspector", "packer", "receiver"),
     "decide_approval": ("supervisor",),
     "confirm_pack": ("packer",),
+    "sort_to_tote": ("inspector",),
+    "close_tote": ("inspector",),
 }
 WHAT_A_ROLE_DOES = {
     "receiver": "receive returns",
