@@ -51,7 +51,7 @@ def SignIn(model: StationModel) -> ft.Control:
         label = "Supervisor's badge" if model.wants_settings else "Badge"
         return Frame(model, body, on_scan=take_badge, scan_label=label, title="Sign in")
     body = [
-        ScanField(stable_pin, label="PIN", keep_focus=False, password=True, key=f"pin-{badge}"),
+        ft.Row([ScanField(stable_pin, label="PIN", keep_focus=False, password=True, key=f"pin-{badge}")]),
         ft.Row([big_button("Not me", restart, icon=ft.Icons.ARROW_BACK)]),
         ft.Text(f"Badge {badge}", size=theme.TEXT),
     ]
