@@ -144,7 +144,11 @@ def bench_mixed_drain(work: Path, address) -> dict[str, object]:
         result = puller.pull({})
         puller.close()
         store.apply_pull(result.records, result.cursors)
-        session = StationSession(store, "BENCH")
+        from sync.engine import SyncEngine
+
+        # People sign in as at a station: the ERP checks each PIN (the pull carries no PIN hash).
+        checker = SyncEngine(store, lambda: TrytonConnector(address, timeout=600), station="BENCH")
+        session = StationSession(store, "BENCH", requester=checker.request)
         for role in ("receiver", "inspector", "packer", "supervisor"):
             replay_file(session, examples / f"{role}.jsonl")
         queued = store.queue_counts()["pending"]

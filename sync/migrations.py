@@ -174,6 +174,21 @@ def m005_rules(db: Database) -> None:
     db.execute("CREATE TABLE rules (version TEXT PRIMARY KEY, write_date TEXT, data TEXT NOT NULL)")
 
 
+@migrations()
+def m006_pin_verifiers(db: Database) -> None:
+    # A station keeps no PIN hash from the pull: only a verifier per person who signed in here
+    # while the ERP could check the PIN, until it expires (sync.common.pins).
+    db.execute(
+        """CREATE TABLE pin_verifiers (
+            badge TEXT PRIMARY KEY, verifier TEXT NOT NULL, pin_version INTEGER NOT NULL DEFAULT 0,
+            expires_at TEXT NOT NULL, saved_at TEXT NOT NULL)"""
+    )
+    # Hashes an older ERP sent with every person are forgotten.
+    db.execute("UPDATE people SET data = json_remove(data, '$.pin_hash')")
+    # The lockout reads one badge's sign-in history.
+    db.execute("CREATE INDEX audit_who ON audit (who, seq)")
+
+
 def known_names() -> list[str]:
     """The migration names this code knows, in order."""
     return [migration.name for migration in migrations._migrations]

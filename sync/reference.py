@@ -97,7 +97,9 @@ class Person(TypedDict):
     badge: str  # what the badge's barcode holds, e.g. "U-RECV-1"
     name: str
     roles: list[Role]
-    pin_hash: str  # sync.common.pins format; the PIN itself is never stored
+    # No PIN hash: a station checks PINs in the ERP, or offline with the verifier the ERP gave it
+    # when that person signed in there (Store.verifier). pin_version changes with each new PIN.
+    pin_version: NotRequired[int]
     active: bool
     write_date: str
 

@@ -311,6 +311,9 @@ class Store:
                         (record["id"], wd, data),
                     )
                 elif kind == "people":
+                    # A PIN hash is never cached with a person (an older ERP sent them all): a
+                    # station checks PINs with the verifiers of people who signed in here.
+                    data = json.dumps({k: v for k, v in record.items() if k != "pin_hash"}, sort_keys=True)
                     conn.execute(
                         "INSERT OR REPLACE INTO people (badge, write_date, data) VALUES (?,?,?)",
                         (record["badge"], wd, data),
@@ -441,6 +444,26 @@ class Store:
 
     def people(self) -> list[Person]:
         return self._data("SELECT data FROM people ORDER BY badge")
+
+    # --- PIN verifiers (sync.common.pins) -----------------------------------------------------
+    def save_verifier(self, badge: str, verifier: str, expires_at: str, *, pin_version: int = 0) -> None:
+        """Keep the ERP's verifier for ``badge`` until ``expires_at`` (ISO UTC), replacing any other."""
+        with self.atomic():
+            self._write(
+                "verifier",
+                "INSERT OR REPLACE INTO pin_verifiers (badge, verifier, pin_version, expires_at, saved_at)"
+                " VALUES (?,?,?,?,?)",
+                (badge.strip(), verifier, int(pin_version or 0), expires_at, utc_now()),
+            )
+
+    def verifier(self, badge: str) -> dict[str, Any] | None:
+        """``{"badge", "verifier", "pin_version", "expires_at", "saved_at"}`` for ``badge``, or None."""
+        return self._one("SELECT * FROM pin_verifiers WHERE badge = ?", (badge.strip(),))
+
+    def forget_verifier(self, badge: str) -> None:
+        """Drop ``badge``'s verifier (its next sign-in here needs the ERP)."""
+        with self.atomic():
+            self._write("verifier", "DELETE FROM pin_verifiers WHERE badge = ?", (badge.strip(),))
 
     def approvals(self, state: str | None = "pending") -> list[Approval]:
         if state is None:

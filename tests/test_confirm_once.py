@@ -20,6 +20,7 @@ from sync.engine import SyncEngine
 from sync.erp.tryton.connector import TrytonConnector
 from sync.operations import new_operation
 from sync.store import Store
+from tests.fixtures.store import seed_demo_verifiers
 from tests.sync_ops import markers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +45,7 @@ def seeded(path: Path, address) -> Store:
     finally:
         puller.close()
     store.apply_pull(result.records, result.cursors)
+    seed_demo_verifiers(store)
     return store
 
 

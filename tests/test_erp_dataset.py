@@ -190,7 +190,7 @@ def test_people_have_roles_and_hashed_pins_only(demo_db):
         "U-RECV-1": ("1111", "receiver"),
         "U-INSP-1": ("2222", "inspector"),
         "U-PACK-1": ("3333", "packer"),
-        "U-SUPV-1": ("4444", "supervisor"),
+        "U-SUPV-1": ("444444", "supervisor"),
     }
     for badge, (pin, role) in expected.items():
         person = by_badge[badge]

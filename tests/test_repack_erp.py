@@ -66,7 +66,7 @@ def test_a_refused_short_pack_is_packed_again_in_full_and_reaches_the_erp_once(
 
     at_station(monkeypatch, tmp_path, erp, "office-1")  # another station: it pulls the request first
     replay(tmp_path, capsys, "refuse", [
-        {"signin": {"badge": "U-SUPV-1", "pin": "4444"}}, {"task": "supervise"},
+        {"signin": {"badge": "U-SUPV-1", "pin": "444444"}}, {"task": "supervise"},
         {"refuse": {"request": "SO-1106", "note": "a good belt is on shelf B3: ship it whole"}},
     ])
     sync(capsys)

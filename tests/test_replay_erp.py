@@ -178,7 +178,7 @@ def test_a_supervisor_at_another_station_decides_a_request_pulled_from_the_erp(
     monkeypatch.setenv("STATION_ID", "office-1")
     events = tmp_path / "decide.jsonl"
     events.write_text(
-        '{"signin": {"badge": "U-SUPV-1", "pin": "4444"}}\n'
+        '{"signin": {"badge": "U-SUPV-1", "pin": "444444"}}\n'
         '{"task": "supervise"}\n'
         '{"refuse": {"request": "RMA-000116", "note": "serial does not match: no refund, hold it"}}\n'
     )

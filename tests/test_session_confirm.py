@@ -135,7 +135,7 @@ def test_a_supervisor_retries_and_cancels_through_the_session_by_the_state_table
     store.outbox.fail(receipt["id"], "the ERP refused: return locked")
     refused(inspector.retry_operation(receipt["id"]), "no_role")
     supervisor = StationSession(store, "dock-1")
-    ok(supervisor.sign_in("U-SUPV-1", "4444"))
+    ok(supervisor.sign_in("U-SUPV-1", "444444"))
     (row,) = supervisor.outbox_rows("failed")
     assert row["actions"] == ["cancel", "edit", "retry"]
     ok(supervisor.retry_operation(receipt["id"]))

@@ -50,7 +50,7 @@ def test_only_a_supervisor_unlocks_a_badge_and_the_unlock_is_audited(session, st
         session.sign_in("U-RECV-1", "0000")
     assert isinstance(session.sign_in("U-PACK-1", "3333"), Accepted)
     assert code(session.unlock("U-RECV-1")) == "not_allowed"
-    assert isinstance(session.sign_in("U-SUPV-1", "4444"), Accepted)
+    assert isinstance(session.sign_in("U-SUPV-1", "444444"), Accepted)
     assert isinstance(session.unlock("U-RECV-1"), Accepted)
     (entry,) = store.audit_log(10, who="U-RECV-1", what=("unlocked",))
     assert entry["detail"] == {"by": "U-SUPV-1"}

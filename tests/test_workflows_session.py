@@ -608,7 +608,7 @@ def test_a_supervisor_approves_a_request_made_at_this_station(store, session, wo
     ok(session.scan(world.barcode("ACC-BEANIE-RED")))
     ok(session.confirm("belt out of stock"))
     session.sign_out()
-    ok(session.sign_in("U-SUPV-1", "4444"))
+    ok(session.sign_in("U-SUPV-1", "444444"))
     ok(session.start("supervise"))
     (waiting,) = session.view().approvals
     assert waiting.kind == "short_pack" and waiting.can_decide and not waiting.synced
@@ -633,13 +633,13 @@ def test_nobody_approves_their_own_request(store, session, world):
                 "badge": "U-BOTH-1",
                 "name": "Bo",
                 "roles": ["packer", "supervisor"],
-                "pin_hash": hash_pin("7777"),
                 "active": True,
                 "write_date": WRITE_DATE,
             }
         ],
     )
-    ok(session.sign_in("U-BOTH-1", "7777"))
+    store.save_verifier("U-BOTH-1", hash_pin("777777"), "2999-01-01T00:00:00Z")
+    ok(session.sign_in("U-BOTH-1", "777777"))
     ok(session.start("pack"))
     ok(session.scan("WEB-6006"))
     ok(session.scan(world.barcode("ACC-BEANIE-RED")))
@@ -672,7 +672,7 @@ def test_refusing_needs_a_note(store, session, world):
             }
         ],
     )
-    ok(session.sign_in("U-SUPV-1", "4444"))
+    ok(session.sign_in("U-SUPV-1", "444444"))
     refused(session.refuse("RMA-000105", note=" "), "note_needed")
     ok(session.refuse("RMA-000105", note="serial scratched off"))
     (decision,) = queued(store, "decide_approval")

@@ -92,10 +92,13 @@ PEOPLE = [
     ("U-RECV-1", "Rosa Diaz", ["receiver"], "1111", True),
     ("U-INSP-1", "Ivan Petrov", ["inspector"], "2222", True),
     ("U-PACK-1", "Priya Nair", ["packer"], "3333", True),
-    ("U-SUPV-1", "Sam Okafor", ["supervisor"], "4444", True),
+    ("U-SUPV-1", "Sam Okafor", ["supervisor"], "444444", True),
     ("U-LEAD-1", "Lee Chen", ["receiver", "inspector"], "5555", True),
     ("U-GONE-1", "Gus Walker", ["packer"], "9999", False),
 ]
+
+
+FAR_FUTURE = "2999-01-01T00:00:00Z"
 
 
 @cache
@@ -211,7 +214,6 @@ def seed_world(store: Store, today: dt.date) -> World:
             "badge": badge,
             "name": name,
             "roles": roles,
-            "pin_hash": pin_hash(badge, pin),
             "active": active,
             "write_date": WRITE_DATE,
         }
@@ -222,4 +224,16 @@ def seed_world(store: Store, today: dt.date) -> World:
     store.upsert_reference("returns", returns)
     store.upsert_reference("shipments", shipments)
     store.upsert_reference("people", people)
+    seed_verifiers(store, [(badge, pin) for badge, _name, _roles, pin, _active in PEOPLE])
     return world
+
+
+def seed_verifiers(
+    store: Store, badges_and_pins: list[tuple[str, str]], expires_at: str = FAR_FUTURE
+) -> None:
+    """As if each person had signed in at this station while the ERP could check their PIN: the
+    verifier the ERP would have handed back (sync.common.pins), valid until ``expires_at``."""
+    for badge, pin in badges_and_pins:
+        person = store.person(badge)
+        version = int(person.get("pin_version") or 0) if person else 0
+        store.save_verifier(badge, pin_hash(badge, pin), expires_at, pin_version=version)

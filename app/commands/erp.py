@@ -74,6 +74,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     labels.set_defaults(handler=_labels)
 
+    from app.commands import people
+
+    people.register(sub)
+
 
 def _data_dir_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

@@ -195,7 +195,7 @@ def _demo(args: argparse.Namespace) -> int:
                   f"{len(station.store.returns())} returns, {len(station.store.shipments())} orders.",
                   flush=True)
             print("Sign in with badge U-RECV-1 PIN 1111 (receiver), U-INSP-1 2222 (inspector), "
-                  "U-PACK-1 3333 (packer) or U-SUPV-1 4444 (supervisor).", flush=True)
+                  "U-PACK-1 3333 (packer) or U-SUPV-1 444444 (supervisor).", flush=True)
             station.engine.start()
             _serve(station, args)
         finally:

@@ -82,8 +82,10 @@ def StationApp(station: Station) -> ft.Control:
     width = use_viewport()  # one column in the hand, panes at the desk (app/ui/layout.py)
     screens = _screens()
     # Without a sign-in, Settings opens only on a new station: no ERP yet, nothing pulled.
-    first_setup = not station.erp_configured and station.store.is_empty()
+    first_setup = model.first_setup()
     screen = model.screen if model.person or (model.screen == "settings" and first_setup) else "signin"
+    if screen == "settings" and not model.may_open_settings():  # a receiver never sees the ERP login
+        screen = "home"
     return Viewport(width, lambda: ft.SafeArea(expand=True, content=screens[screen](model, key=screen)))
 
 

@@ -39,6 +39,12 @@ def feedback_for(outcome: Any) -> Feedback:
     return Feedback("warning" if getattr(outcome, "warning", False) else "good", str(outcome.message))
 
 
+SETTINGS_NEED_A_SUPERVISOR = (
+    "Settings need a supervisor: scan a supervisor's badge and type their PIN "
+    "(or run `station settings` on this machine)"
+)
+
+
 @ft.observable
 @dataclass
 class StationModel:
@@ -49,6 +55,7 @@ class StationModel:
     status: StripStatus | None = None
     session: Any = None  # the workflows' session for the signed-in person
     camera: bool = False  # the device's camera scans in this tab (it stays on from screen to screen)
+    wants_settings: bool = False  # Settings was asked for at sign-in: it opens if a supervisor signs in
     _serial: int = field(default=0, repr=False)
 
     def say(self, kind: FeedbackKind, message: str) -> None:
@@ -80,8 +87,22 @@ class StationModel:
         supervisor = "supervisor" in self.person.get("roles", [])
         return allowed + (["figures", "settings"] if supervisor else [])
 
+    def first_setup(self) -> bool:
+        """A new station (no ERP yet, nothing pulled): Settings opens without a sign-in."""
+        return not self.station.erp_configured and self.station.store.is_empty()
+
+    def may_open_settings(self) -> bool:
+        """Settings hold the ERP login: once an ERP is configured, only a signed-in supervisor opens
+        them (``station settings`` on the station's own host always works)."""
+        if self.first_setup():
+            return True
+        return bool(self.person) and "supervisor" in (self.person or {}).get("roles", [])
+
     def open(self, screen: Screen) -> bool:
         """Open a job screen: the session starts (or resumes) that task; a refusal stays on screen."""
+        if screen == "settings" and not self.may_open_settings():
+            self.say("refused", SETTINGS_NEED_A_SUPERVISOR)
+            return False
         if screen in ("settings", "home", "figures"):
             self.go(screen)
             return True

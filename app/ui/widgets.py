@@ -381,4 +381,11 @@ def sign_in(model: StationModel, badge: str, pin: str) -> bool:
         return False
     model.person = dict(session.signed_in)
     model.screen = session.task or "home"  # a resumed draft opens its job at once
+    if model.wants_settings:  # Settings were asked for before this sign-in
+        model.wants_settings = False
+        if model.may_open_settings():
+            model.go("settings")
+        else:
+            model.say("refused", f"Settings need a supervisor: {model.person['name']} may not change "
+                      "this station's settings")
     return True

@@ -18,12 +18,13 @@ Typical use::
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from app.workflows.people import TASK_LABELS, TASK_ROLES, authenticate, tasks_for
+from app.workflows.people import SIGN_IN_REFUSED, TASK_LABELS, TASK_ROLES, authenticate, tasks_for
 from app.workflows.pulled_rules import PulledRuleBook
 from app.workflows.results import Accepted, Outcome, Refusal
 from app.workflows.scanning import read_scan
@@ -31,8 +32,9 @@ from app.workflows.tasks import TASKS, Task
 from app.workflows.tasks.base import lookup_product
 from app.workflows.views import TaskView
 from sync.common.families import Answer
+from sync.common.pins import CLEARS, MAX_PIN_LOCKOUT, REFUSED, locked_for
 from sync.common.rules import RuleBook
-from sync.erp.protocol import Offline
+from sync.erp.protocol import Offline, Refused
 from sync.operations import Operation, new_operation
 from sync.outbox import IllegalTransition, OutboxError, allowed_actions
 from sync.reference import Person
@@ -43,9 +45,8 @@ if TYPE_CHECKING:  # the domain never opens SQLite itself: it is handed a store
 
 DEFAULT_IDLE_SIGN_OUT = timedelta(minutes=10)
 MAX_REFUSALS_SHOWN = 5
-MAX_PIN_TRIES = 5
-PIN_LOCKOUT = timedelta(minutes=5)  # after MAX_PIN_TRIES wrong PINs; doubled by each one after
-MAX_PIN_LOCKOUT = timedelta(hours=24)  # and wrong PINs older than this are forgotten
+SIGN_IN_CHECK = "returns.station.signin.check"  # the ERP module's signin.py
+SIGN_IN_UNLOCK = "returns.station.signin.unlock"
 # "12*" typed before a scan: that many identical units (the count, a star, the scan)
 QUANTITY = re.compile(r"(?P<count>\d{1,4})\*(?P<code>.+)", re.S)
 MAX_QUANTITY = 999
@@ -53,6 +54,17 @@ MAX_QUANTITY = 999
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _audit_time(at: str) -> datetime:
+    return datetime.strptime(at.rstrip("Z")[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+
+
+def _locked(wait: timedelta) -> Refusal:
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    return Refusal(
+        "locked_out", f"too many wrong tries for this badge: wait {minutes} minutes, or ask a supervisor"
+    )
 
 
 class StationSession:
@@ -154,22 +166,37 @@ class StationSession:
     def sign_in(self, badge: str, pin: str) -> Outcome:
         """Sign in by badge and PIN. A wrong badge and a wrong PIN get the same refusal. Signing in
         while someone else is signed in signs them out first (their work is kept as a draft).
-        After ``MAX_PIN_TRIES`` wrong PINs in a row a badge is locked for ``PIN_LOCKOUT``."""
-        lock = self._lockout(badge.strip())
-        if lock is not None:
-            self.store.audit(who=badge.strip(), what="sign-in while locked", station=self.station_id)
-            minutes = int(lock.total_seconds() // 60)
-            return self._record(
-                Refusal(
-                    "locked_out",
-                    f"too many wrong tries for this badge: wait {minutes} minutes, or ask a supervisor",
-                )
-            )
-        found = authenticate(self.store, badge, pin)
+
+        When the ERP can be reached it checks the PIN (``returns.station.signin.check``), counts
+        wrong PINs for the badge across every station, and hands this station a verifier that
+        lets the person sign in here offline until it expires. Offline, only a person holding a
+        valid verifier signs in; anyone else is told the ERP is needed. After ``MAX_PIN_TRIES``
+        wrong PINs a badge is locked, here and (online) in the ERP, for a time that grows."""
+        badge = badge.strip()
+        # Online, the ERP's count (every station's tries) decides, so a supervisor's unlock at any
+        # station frees the badge here too; offline, this station's own count does.
+        answer = self.request(SIGN_IN_CHECK, badge, pin)
+        if isinstance(answer, Refused):
+            refusal = Refusal("sign_in_erp_refused", f"the ERP refused to check the PIN: {answer.reason}")
+            return self._record(refusal)
+        if isinstance(answer, Offline) or not isinstance(answer, dict):
+            lock = self._lockout(badge)
+            if lock is not None:
+                self.store.audit(who=badge, what="sign-in while locked", station=self.station_id)
+                return self._record(_locked(lock))
+            found = authenticate(self.store, badge, pin, self.now())
+        elif answer.get("status") == "locked":
+            self.store.audit(who=badge, what="sign-in while locked", station=self.station_id)
+            return self._record(_locked(timedelta(seconds=float(answer.get("wait_s") or 60))))
+        elif answer.get("status") == "ok":
+            found = self._verified(answer)
+        else:
+            found = SIGN_IN_REFUSED
         if isinstance(found, Refusal):
-            # Text that is no badge may be a PIN typed in the wrong field: it is never written down.
-            who = badge.strip() if self.store.person(badge.strip()) is not None else "(unknown badge)"
-            self.store.audit(who=who, what="sign-in refused", station=self.station_id)
+            if found.code == "sign_in_refused":
+                # Text that is no badge may be a PIN typed in the wrong field: it is never written down.
+                who = badge if self.store.person(badge) is not None else "(unknown badge)"
+                self.store.audit(who=who, what=REFUSED, station=self.station_id)
             return self._record(found)
         if self._person is not None and self._person["badge"] != found["badge"]:
             self.sign_out()
@@ -189,41 +216,49 @@ class StationSession:
         tasks = ", ".join(TASK_LABELS[t] for t in tasks_for(found)) or "none (ask a supervisor for a role)"
         return self._record(Accepted(f"Hello {found['name']}. Your tasks: {tasks}.{resumed}"))
 
-    def _lockout(self, badge: str) -> timedelta | None:
-        """How long ``badge`` is locked for, counted from its last wrong PIN (None: not locked).
+    def _verified(self, answer: dict[str, Any]) -> Person:
+        """The person the ERP just checked: cached with the verifier it gave this station."""
+        person = answer["person"]
+        with self.store.atomic():
+            self.store.upsert_reference("people", [person])
+            self.store.save_verifier(
+                person["badge"], answer["verifier"], answer["expires_at"],
+                pin_version=int(person.get("pin_version") or 0),
+            )
+        return self.store.person(person["badge"]) or person
 
-        Counted by time from the audit log (so the lock holds across tabs and restarts): the wrong
-        PINs since the badge's last sign-in or unlock, within MAX_PIN_LOCKOUT. From MAX_PIN_TRIES
-        on, the badge waits PIN_LOCKOUT, doubled by each further wrong PIN. Tries made while locked
-        are logged apart and never push the wrong PINs out of the count."""
+    def _lockout(self, badge: str) -> timedelta | None:
+        """How much longer ``badge`` is locked at this station (None: not locked), counted by time
+        from the audit log (so the lock holds across tabs and restarts; sync.common.pins.locked_for).
+        Online, the ERP counts the badge's wrong PINs at every station as well."""
         if not badge or self.store.person(badge) is None:
             return None
         now = datetime.now(UTC)  # the audit log's clock
         since = (now - MAX_PIN_LOCKOUT).strftime("%Y-%m-%dT%H:%M:%S")
-        refused: list[str] = []
-        for entry in self.store.audit_log(
-            10_000, who=badge, what=("sign-in refused", "signed in", "unlocked"), since=since
-        ):
-            if entry["what"] != "sign-in refused":
-                break
-            refused.append(entry["at"])
-        if len(refused) < MAX_PIN_TRIES:
-            return None
-        wait = min(PIN_LOCKOUT * 2 ** (len(refused) - MAX_PIN_TRIES), MAX_PIN_LOCKOUT)
-        last = datetime.strptime(refused[0].rstrip("Z")[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
-        return wait if now - last < wait else None
+        entries = self.store.audit_log(10_000, who=badge, what=(REFUSED, *CLEARS), since=since)
+        return locked_for(((e["what"], _audit_time(e["at"])) for e in entries), now)
 
     def unlock(self, badge: str) -> Outcome:
-        """A signed-in supervisor lifts the PIN lock of ``badge``; audited with who did it."""
+        """A signed-in supervisor lifts the PIN lock of ``badge`` at this station and, online, in
+        the ERP (for every station); audited with who did it."""
         if self._person is None or "supervisor" not in (self._person.get("roles") or ()):
             return self._record(Refusal("not_allowed", "only a signed-in supervisor can unlock a badge"))
         badge = badge.strip()
         if self.store.person(badge) is None:
             return self._record(Refusal("unknown_badge", f"no person has badge {badge}"))
-        if self._lockout(badge) is None:
+        here = self._lockout(badge) is not None
+        answer = self.request(SIGN_IN_UNLOCK, badge, self._person["badge"])
+        in_erp = isinstance(answer, dict) and bool(answer.get("was_locked"))
+        if isinstance(answer, Refused):
+            return self._record(Refusal("unlock_refused", f"the ERP refused the unlock: {answer.reason}"))
+        if not here and not in_erp:
             return self._record(Refusal("not_locked", f"badge {badge} is not locked"))
         self.store.audit(who=badge, what="unlocked", station=self.station_id,
                          detail={"by": self._person["badge"]})
+        if isinstance(answer, Offline):
+            return self._record(Accepted(
+                f"badge {badge} unlocked at this station (the ERP is out of reach: other stations "
+                "may still hold it locked)"))
         return self._record(Accepted(f"badge {badge} unlocked: they can sign in again"))
 
     def sign_out(self, *, why: str = "signed out") -> Outcome:

@@ -166,7 +166,8 @@ def test_inspector_photo_from_the_device_camera_reaches_the_erp(erp, serve_stati
     served = serve_station(erp=erp.address, tls=True)
     station = served.station
     spec = return_spec(erp.demo, "RMA-000101")
-    desk = StationSession(station.store, station.station_id)  # received at this station earlier
+    # received at this station earlier (the ERP checked the PIN)
+    desk = StationSession(station.store, station.station_id, requester=station.engine.request)
     desk.sign_in("U-RECV-1", "1111")
     desk.start("receive")
     desk.scan(spec.rma)

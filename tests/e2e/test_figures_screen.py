@@ -58,7 +58,7 @@ def test_supervisor_reads_every_figure_as_station_report_prints_it(
     if not hasattr(served.station.engine, "request"):
         pytest.skip("the sync engine's request port (issue 10) is not on this branch yet")
     page = open_station(served.url, DESKTOP)
-    sign_in(page, "U-SUPV-1", "4444")
+    sign_in(page, "U-SUPV-1", "444444")
     page.press(re.compile("^Figures"))
     page.see(re.compile("^Figures .* to .*, as of"), timeout_ms=30_000)
     expected = in_words(report_json(erp, tmp_path))

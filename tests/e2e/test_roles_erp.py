@@ -67,7 +67,7 @@ def test_inspector_inspection_reaches_the_erp(erp, serve_station, open_station, 
     station = served.station
     # earlier at this station: the parcel was received and the receipt delivered
     spec = next(r for r in erp.demo.returns if r.rma == "RMA-000101")
-    desk = StationSession(station.store, station.station_id)
+    desk = StationSession(station.store, station.station_id, requester=station.engine.request)
     desk.sign_in("U-RECV-1", "1111")
     desk.start("receive")
     desk.scan(spec.rma)
@@ -159,7 +159,7 @@ def test_supervisor_approval_reaches_the_erp(erp, serve_station, open_station):
         and sum(ln.quantity for ln in o.lines) > 1
     )
     # a packer packed it short, which needs a supervisor
-    desk = StationSession(station.store, station.station_id)
+    desk = StationSession(station.store, station.station_id, requester=station.engine.request)
     desk.sign_in("U-PACK-1", "3333")
     desk.start("pack")
     desk.scan(target.shipment)
@@ -174,7 +174,7 @@ def test_supervisor_approval_reaches_the_erp(erp, serve_station, open_station):
     )
 
     page = open_station(served.url, DESKTOP)
-    sign_in(page, "U-SUPV-1", "4444")
+    sign_in(page, "U-SUPV-1", "444444")
     page.press("Supervise")
     page.see(re.compile(r"^Approvals \(1\)"))  # at the desk beside the queues and the outbox
     page.see("last unit damaged")
@@ -198,8 +198,13 @@ def test_work_goes_on_offline_and_reaches_the_erp_when_it_is_back(erp_private, s
     served = serve_station(erp=erp_private.address)
     page = open_station(served.url, DESKTOP)
     page.see(re.compile(r"Sync: Online"))
+    sign_in(page, "U-RECV-1", "1111")  # online: the ERP checks the PIN and gives this station a verifier
+    page.see("Hello Rosa Diaz")
+    page.press("Sign out")
     erp_private.stop()
-    sign_in(page, "U-RECV-1", "1111")
+    sign_in(page, "U-INSP-1", "2222")  # never signed in here: offline, the ERP is needed
+    page.see("your first sign-in here")
+    sign_in(page, "U-RECV-1", "1111")  # offline, with the verifier
     receive_in_browser(page, erp_private.demo, "RMA-000102")
     page.see(re.compile(r"Sync: Offline · .* · 1 waiting"), timeout_ms=30_000)
     page.screenshot("offline-queued")

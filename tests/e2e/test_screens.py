@@ -214,7 +214,7 @@ def test_supervisor_sends_a_failed_operation_again(serve_station, open_station):
     outbox.fail(store, op_id, "the ERP refused: return CR00001 is locked")
     page.press("Sign out")
     page.see("Rosa Diaz signed out")
-    sign_in(page, "U-SUPV-1", "4444")
+    sign_in(page, "U-SUPV-1", "444444")
     page.press("Supervise")
     page.see("Received, not inspected")
     page.see("is locked")  # at the desk the outbox is beside the queues, no tab to open

@@ -45,7 +45,7 @@ def focus_back(page) -> None:
 def received_here(station, demo) -> None:
     """Earlier at this station: the parcel was received and the receipt delivered."""
     spec = next(r for r in demo.returns if r.rma == RMA)
-    desk = StationSession(station.store, station.station_id)
+    desk = StationSession(station.store, station.station_id, requester=station.engine.request)
     desk.sign_in("U-RECV-1", "1111")
     desk.start("receive")
     desk.scan(spec.rma)
@@ -113,7 +113,7 @@ def test_units_sorted_into_a_tote_reach_their_location_when_it_is_closed(
     both_sizes(page, "tote-filled")
     page.press("Sign out")
 
-    sign_in(page, "U-SUPV-1", "4444")  # the supervisor sees the open tote and its age
+    sign_in(page, "U-SUPV-1", "444444")  # the supervisor sees the open tote and its age
     page.press("Supervise")
     page.see("Open totes: 1")
     page.see(re.compile(r"TOTE-RESTOCK-0001 · Restock · 2 unit\(s\)"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import flet as ft
 
 from app.ui import theme
-from app.ui.model import StationModel
+from app.ui.model import SETTINGS_NEED_A_SUPERVISOR, StationModel
 from app.ui.widgets import Frame, ScanField, big_button, muted, sign_in, use_latest
 
 
@@ -39,10 +39,17 @@ def SignIn(model: StationModel) -> ft.Control:
         body = [
             muted("Scan your badge, or type its number and press Enter."),
         ]
-        if model.station.store.is_empty() and not model.station.erp_configured:
-            settings = big_button("Settings", lambda: model.go("settings"), icon=ft.Icons.SETTINGS)
-            body.append(ft.Row([settings]))
-        return Frame(model, body, on_scan=take_badge, scan_label="Badge", title="Sign in")
+        def open_settings() -> None:
+            if model.first_setup():
+                model.go("settings")
+                return
+            model.wants_settings = True  # opens after a supervisor's sign-in
+            model.say("info", SETTINGS_NEED_A_SUPERVISOR)
+
+        settings = big_button("Settings", open_settings, icon=ft.Icons.SETTINGS)
+        body.append(ft.Row([settings]))
+        label = "Supervisor's badge" if model.wants_settings else "Badge"
+        return Frame(model, body, on_scan=take_badge, scan_label=label, title="Sign in")
     body = [
         ft.Row([ScanField(stable_pin, label="PIN", keep_focus=False, password=True, key=f"pin-{badge}")]),
         ft.Row([big_button("Not me", restart, icon=ft.Icons.ARROW_BACK)]),

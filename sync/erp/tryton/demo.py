@@ -27,7 +27,7 @@ Notable records (with the default seed):
   inventory state "sorting") where a station that sorts puts inspected units into totes.
 - Quality controls on the return's ``do`` for "Consumer Electronics" and "Health & Wellness".
 - People (badge / PIN / roles): U-RECV-1 / 1111 receiver, U-INSP-1 / 2222 inspector,
-  U-PACK-1 / 3333 packer, U-SUPV-1 / 4444 supervisor, U-LEAD-1 / 5555 receiver + inspector,
+  U-PACK-1 / 3333 packer, U-SUPV-1 / 444444 supervisor, U-LEAD-1 / 5555 receiver + inspector,
   and U-GONE-1 / 9999, a packer who left (inactive).
 """
 
@@ -222,11 +222,11 @@ _CUSTOMERS = [
     "Kemi Adeyemi",
     "Lucia Fernandez",
 ]
-_PEOPLE = [
+PEOPLE = [  # the demo's people and their PINs (the labels sheet and tests; the ERP keeps hashes)
     PersonSpec("U-RECV-1", "Rosa Diaz", ("receiver",), "1111"),
     PersonSpec("U-INSP-1", "Ivan Petrov", ("inspector",), "2222"),
     PersonSpec("U-PACK-1", "Priya Nair", ("packer",), "3333"),
-    PersonSpec("U-SUPV-1", "Sam Okafor", ("supervisor",), "4444"),
+    PersonSpec("U-SUPV-1", "Sam Okafor", ("supervisor",), "444444"),
     PersonSpec("U-LEAD-1", "Lee Chen", ("receiver", "inspector"), "5555"),
     PersonSpec("U-GONE-1", "Gus Walker", ("packer",), "9999", active=False),
 ]
@@ -236,7 +236,7 @@ def plan(seed: int = SEED, today: dt.date | None = None) -> DemoPlan:
     """The whole demo dataset as plain data: the same ``seed`` and ``today`` give the same plan."""
     rng = random.Random(seed)
     today = today or dt.date.today()
-    demo = DemoPlan(today=today, customers=list(_CUSTOMERS), people=list(_PEOPLE))
+    demo = DemoPlan(today=today, customers=list(_CUSTOMERS), people=list(PEOPLE))
     serial = 0
 
     def add(code: str, name: str, family: str, category: str, price: int, tracking: Tracking) -> None:

@@ -107,6 +107,15 @@ def demo_labels(demo: DemoPlan | None = None) -> list[tuple[str, list[Label], in
     ]
 
 
+def badge_labels(people: Sequence[tuple[str, str, Sequence[str], bool]]) -> list[Section]:
+    """Badge sections for ``people`` as (badge, name, roles, active): Code 128, as the demo's."""
+    badges = [
+        Label(badge, "Code128", f"{badge}  {name}", ", ".join(roles) + ("" if active else " (inactive)"))
+        for badge, name, roles, active in people
+    ]
+    return [("Badges", badges, 3)]
+
+
 def _soon(demo: DemoPlan) -> dt.date:
     return demo.today + dt.timedelta(days=30)
 
@@ -171,9 +180,16 @@ def _draw_symbol(drawing: Drawing, label: Label, x: float, top: float, cell_widt
 Section = tuple[str, list[Label], int]  # (title, labels, columns)
 
 
-def label_pages(demo: DemoPlan | None = None, extra: Sequence[Section] = ()) -> list[Drawing]:
+def label_pages(
+    demo: DemoPlan | None = None,
+    extra: Sequence[Section] = (),
+    *,
+    sections: Sequence[Section] | None = None,
+    heading: str = "Returns Station demo labels",
+) -> list[Drawing]:
     """The sheet as A4 drawings (points), ready for renderPDF or renderPM, with the ``extra`` sections
-    (the station's own labels, such as the scanner check-up) after the demo's."""
+    (the station's own labels, such as the scanner check-up) after the demo's; ``sections`` instead
+    of the demo's (e.g. the ERP's badges, ``station erp people badges``)."""
     pages: list[Drawing] = []
     top = PAGE_H - MARGIN
 
@@ -184,7 +200,7 @@ def label_pages(demo: DemoPlan | None = None, extra: Sequence[Section] = ()) -> 
             String(
                 MARGIN,
                 PAGE_H - MARGIN + 3 * mm,
-                f"Returns Station demo labels, page {len(pages) + 1}",
+                f"{heading}, page {len(pages) + 1}",
                 fontName="Helvetica",
                 fontSize=7,
             )
@@ -193,7 +209,7 @@ def label_pages(demo: DemoPlan | None = None, extra: Sequence[Section] = ()) -> 
         return drawing
 
     page, y = new_page(), top
-    for title, labels, columns in [*demo_labels(demo), *extra]:
+    for title, labels, columns in [*(demo_labels(demo) if sections is None else sections), *extra]:
         cell_width = (PAGE_W - 2 * MARGIN) / columns
         if y - 9 * mm - CELL_H < MARGIN:
             page, y = new_page(), top
@@ -217,15 +233,23 @@ def label_pages(demo: DemoPlan | None = None, extra: Sequence[Section] = ()) -> 
     return pages
 
 
-def write_label_sheet(out: Path, demo: DemoPlan | None = None, extra: Sequence[Section] = ()) -> int:
-    """Write the demo label sheet to ``out`` as a PDF; return the number of pages. OSError if unwritable."""
+def write_label_sheet(
+    out: Path,
+    demo: DemoPlan | None = None,
+    extra: Sequence[Section] = (),
+    *,
+    sections: Sequence[Section] | None = None,
+    heading: str = "Returns Station demo labels",
+) -> int:
+    """Write the demo label sheet (or ``sections``) to ``out`` as a PDF; return the number of pages.
+    OSError if unwritable."""
     from reportlab.graphics import renderPDF
     from reportlab.pdfgen.canvas import Canvas
 
-    pages = label_pages(demo, extra)
+    pages = label_pages(demo, extra, sections=sections, heading=heading)
     out = Path(out)
     canvas = Canvas(str(out), pagesize=A4, invariant=True)
-    canvas.setTitle("Returns Station demo labels")
+    canvas.setTitle(heading)
     for drawing in pages:
         renderPDF.draw(drawing, canvas, 0, 0)
         canvas.showPage()

@@ -56,9 +56,11 @@ Location -> ``stock.location``
                   location). Others (customer, supplier, output...): None.
 
 Person   -> ``returns.station.person`` (this module)
-    badge, name, roles (MultiSelection of receiver/inspector/packer/supervisor), pin_hash
-    (app.workflows.pins format), active, write_date. Inactive people are hidden from searches
-    unless the context says {"active_test": False} (the demo has one: U-GONE-1).
+    badge, name, roles (MultiSelection of receiver/inspector/packer/supervisor), active,
+    pin_version, write_date. The pull never sends ``pin_hash``: stations check PINs with
+    ``returns.station.signin.check`` (signin.py) and keep a verifier per person who signed in
+    there. Inactive people are hidden from searches unless the context says
+    {"active_test": False} (the demo has one: U-GONE-1).
 
 Quality: ``quality.control`` records are attached to the operation
 ``stock.shipment.out.return:do`` for the product categories that need inspection (see the demo
@@ -86,6 +88,8 @@ Where things are in this module:
                    the station-facing RPC methods only) and "Returns Supervisor"
     rule_book.py   ``returns.station.rule_book``: the disposition rules, versioned (RPC ``publish``,
                    ``show``); the version an inspection is checked with (``rules_for``)
+    signin.py      ``returns.station.signin``: RPC ``check`` (a PIN, counting wrong ones per badge
+                   across stations, answering a verifier) and ``unlock``
     trust.py       what the ERP checks on every operation whatever its payload says (the badge
                    and its role; the payload fingerprint kept on the marker)
     person.py, product.py, stock.py, quality.py: fields this module adds to Tryton's models
@@ -109,6 +113,7 @@ from . import (
     quality,
     rule_book,
     sale_search,
+    signin,
     station_status,
     stock,
     tote,
@@ -142,6 +147,8 @@ def register() -> None:
         sale_search.SaleSearch,
         rule_book.RuleBook,
         rule_book.RulesConfiguration,
+        signin.PinTry,
+        signin.SignIn,
         tote.Move,
         tote.Package,
         module="returns_station",

@@ -251,7 +251,7 @@ def _pull_people(since):
             "badge": p.badge,
             "name": p.name,
             "roles": sorted(p.roles or []),
-            "pin_hash": p.pin_hash,
+            "pin_version": p.pin_version or 0,  # no PIN hash: stations ask signin.check
             "active": bool(p.active),
             "write_date": _stamp([p.write_date, p.create_date]),
         }
