@@ -13,7 +13,9 @@ import flet as ft
 from app.runtime import age, ago
 from app.ui import theme
 from app.ui.model import StationModel
+from app.ui.station_health import station_health
 from app.ui.widgets import Frame, big_button, bind, button_row, muted, section
+from app.workflows.priority import by_urgency, is_late
 
 OUTBOX_STATES = ("failed", "conflict", "pending", "sending")
 
@@ -106,15 +108,18 @@ def Supervise(model: StationModel) -> ft.Control:
         approvals = [(f"apr-{a['request_id']}", f"{a['summary']}", a.get("requested_at"))
                      for a in store.approvals("pending")]
         stages.append(("Approvals pending", approvals))
-        packs = [(f"shp-{s['id']}", f"{s['number']} · {s.get('order') or ''} · {s['customer']}",
-                  s.get("write_date")) for s in store.shipments("assigned")]
+        now = datetime.now(UTC)
+        packs = [(f"shp-{s['id']}", ("LATE · " if is_late(s, now) else "")
+                  + f"{s['number']} · {s.get('service_class') or 'standard'} · {s['customer']}",
+                  s.get("write_date")) for s in by_urgency(store.shipments("assigned"), now)]
         stages.append(("Orders waiting to be packed", packs))
         drafts = [(f"drf-{d.get('key')}", str(d.get("key")), d.get("updated_at"))
                   for d in (store.drafts() if hasattr(store, "drafts") else [])]
         stages.append(("Work started at this station", drafts))
         out: list[ft.Control] = []
         for title, items in stages:
-            items = sorted(items, key=lambda item: item[2] or "")
+            if title != "Orders waiting to be packed":  # those are in packing order already
+                items = sorted(items, key=lambda item: item[2] or "")
             lines = [_row(key, text, f"waiting {age(_age_s(when))}") for key, text, when in items[:20]]
             out.append(section(f"{title}: {len(items)}", lines or [muted("Nothing waiting")]))
         return out
@@ -216,7 +221,8 @@ def Supervise(model: StationModel) -> ft.Control:
             button_row([big_button("Unlock badge", unlock, icon=ft.Icons.LOCK_OPEN)]),
         ])]
 
-    content = {"queues": lambda: [*queues(), *unlock_view()], "outbox": outbox_view,
+    content = {"queues": lambda: [*queues(), *station_health(station.settings.data_dir), *unlock_view()],
+               "outbox": outbox_view,
                "approvals": approvals_view}[tab]()
     return Frame(model, [tabs, *content], keep_focus=False)
 

@@ -14,6 +14,7 @@ import flet as ft
 from app.ui import theme
 from app.ui.camera_scan import is_desk
 from app.ui.model import StationModel
+from app.ui.order_queue import order_queue
 from app.ui.widgets import Frame, big_button, bind, button_row, muted, section, use_latest
 
 GRADE_LABELS = {"A": "like new", "B": "good", "C": "fair", "D": "damaged", "F": "unsaleable"}
@@ -300,6 +301,8 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
                                   capture_photo if desk_camera else None))
     if searching:
         body.append(unannounced_controls(view, stable_search, session, done))
+    if view.orders:
+        body.append(order_queue(view.orders))
     if view.lines:
         body.append(section("Items", [line_row(line) for line in view.lines]))
     if view.extras:

@@ -77,6 +77,7 @@ Where things are in this module:
                    the handler that applies it (a new type: a new file and one line there)
     pull.py        the reference pull (``sync.reference`` shapes changed since each cursor)
     lookups.py     products, lots, returns and locations by the ids and names stations send
+    service_level.py the sale's service class and due time, carried to its outgoing shipment
     sale_search.py ``returns.station.sale_search.find``: sales for an unannounced return (masked)
     packing.py     the pack algorithm (confirm_pack, and decide_approval for a held short pack)
     approval.py    ``returns.station.approval``, a Workflow whose transitions are data
@@ -105,6 +106,7 @@ from . import (
     product,
     quality,
     sale_search,
+    service_level,
     station_status,
     stock,
 )
@@ -134,6 +136,8 @@ def register() -> None:
         figures.Figures,
         alerts.Alert,
         station_status.StationStatus,
+        station_status.StationRefusalCount,
+        service_level.Sale,
         sale_search.SaleSearch,
         module="returns_station",
         type_="model",
