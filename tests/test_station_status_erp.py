@@ -52,7 +52,8 @@ def stop_wrong_items(erp, store, station: str, times: int) -> None:
     session = StationSession(store, station)
     assert session.sign_in("U-PACK-1", "3333").ok
     assert session.start("pack").ok
-    assert session.scan(order.shipment).ok
+    if session.view().subject != order.shipment:  # else resumed from the packer's draft
+        assert session.scan(order.shipment).ok
     for _ in range(times):
         assert session.scan(foreign.barcode).code == "wrong_item"
 
