@@ -68,5 +68,6 @@ def order_queue(orders: Sequence[OrderView]) -> ft.Control:
         rows.append(ft.Text(f"and {len(orders) - SHOWN} more", size=15, color=theme.MUTED))
     return ft.Column(
         spacing=8,
+        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
         controls=[ft.Text(title, size=20, weight=ft.FontWeight.BOLD), *rows],
     )
