@@ -39,6 +39,8 @@ Shipment -> ``stock.shipment.out`` (order to pack)
                   "assigned")
     order         .station_order (this module; the sale number of its outgoing moves' sale lines)
     customer      .customer.rec_name
+    service_class .service_class / due_at .due_at (figures_data.py; from the sale's
+                  station_service_class / station_due_at, service_level.py)
     lines         .inventory_moves (stock.move, storage zone -> output zone): move_id, product,
                   quantity, lot = .lot.number when the order requires a lot
     write_date    .write_date
