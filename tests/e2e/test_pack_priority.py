@@ -4,18 +4,32 @@ their accessible names and on screen (an alarm badge, not colour alone); at 360�
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import time
 
 import pytest
 
-from tests.e2e.steps import sign_in
+from sync.erp.tryton.connector import TrytonConnector
+from sync.operations import new_operation
+from tests.e2e.steps import DEMO, sign_in
 from tests.fixtures.browser import DESKTOP, HANDHELD
 
 pytestmark = [pytest.mark.browser, pytest.mark.erp]
 
 # The demo's ORDER_SERVICE, most urgent first (see tests/test_pack_priority_erp.py)
-MOST_URGENT_FIRST = ["OUT-1103", "OUT-1101", "OUT-1108", "OUT-1105", "OUT-1107", "OUT-1110", "OUT-1102",
-                     "OUT-1109", "OUT-1106", "OUT-1104"]
+MOST_URGENT_FIRST = [
+    "OUT-1103",
+    "OUT-1101",
+    "OUT-1108",
+    "OUT-1105",
+    "OUT-1107",
+    "OUT-1110",
+    "OUT-1102",
+    "OUT-1109",
+    "OUT-1106",
+    "OUT-1104",
+]
 
 
 def row(page, number: str):
@@ -47,3 +61,50 @@ def test_packer_sees_the_late_orders_first_and_marked(erp, serve_station, open_s
     # the first one is packed from its pick list like any other
     page.scan(MOST_URGENT_FIRST[0])
     page.see(re.compile(rf"^Order {MOST_URGENT_FIRST[0]} — "))
+
+
+def test_a_wrong_item_stopped_at_pack_reaches_the_supervisors_station_health(
+    erp, serve_station, open_station
+):
+    # Another station whose clock is five minutes ahead (an older station: the ERP measures it)
+    ahead = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    skewed = new_operation(
+        "station_status", {"outbox": {}, "app_version": "0.0.9"}, station="ST-SKEW", user="", created_at=ahead
+    )
+    connector = TrytonConnector(erp.address)
+    try:
+        connector.apply_batch([skewed], lambda digest: b"")
+    finally:
+        connector.close()
+    served = serve_station(erp=erp.address)
+    page = open_station(served.url, HANDHELD)
+    sign_in(page, "U-PACK-1", "3333")
+    page.press(re.compile("^Pack"))
+    page.scan("OUT-1102")  # running shoes and boots
+    page.scan(DEMO.product("ACC-WALLET-BLK").barcode)
+    page.see(re.compile("^wrong item: order OUT-1102 needs"))
+    page.press("Sign out")
+    engine = served.station.engine
+    assert engine.queue_status() is not None
+    deadline = time.monotonic() + 60
+    while [op["state"] for op in served.station.store.operations() if op["type"] == "station_status"] != [
+        "done"
+    ]:
+        engine.request_sync()
+        assert time.monotonic() < deadline, "the status never reached the ERP"
+        time.sleep(0.5)
+    sign_in(page, "U-SUPV-1", "4444")
+    page.press(re.compile("^Figures"))
+    page.see(
+        re.compile(r"^Station ST-TEST: last seen .*, clock [-+]\d.* s, version .*, wrong items stopped 1"),
+        timeout_ms=30_000,
+    )
+    page.see(re.compile(r"wrong items stopped by scan 1"))
+    page.press("Home")
+    page.press(re.compile("^Supervise"))
+    page.see(re.compile(r"^Stations: 2 \(as of"))
+    page.see(re.compile(r"^Station ST-SKEW: .* — CLOCK OFF by \+\d{3} s"))
+    page.see(re.compile(r"^Station ST-TEST: .*wrong items stopped 1 — healthy$"))
+    page.screenshot("supervise-stations")
+    page.resize(DESKTOP)
+    page.screenshot("supervise-stations")
