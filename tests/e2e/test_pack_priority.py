@@ -105,6 +105,8 @@ def test_a_wrong_item_stopped_at_pack_reaches_the_supervisors_station_health(
     page.see(re.compile(r"^Stations: 2 \(as of"))
     page.see(re.compile(r"^Station ST-SKEW: .* — CLOCK OFF by \+\d{3} s"))
     page.see(re.compile(r"^Station ST-TEST: .*wrong items stopped 1 — healthy$"))
-    page.screenshot("supervise-stations")
-    page.resize(DESKTOP)
-    page.screenshot("supervise-stations")
+    for size in (HANDHELD, DESKTOP):
+        page.resize(size)
+        page.page.mouse.move(size["width"] / 2, size["height"] / 2)
+        page.page.mouse.wheel(0, 3000)  # the stations come after the queues
+        page.screenshot("supervise-stations")
