@@ -87,7 +87,9 @@ def gtin14(code: str) -> str:
 
     GTIN-8, UPC-A (12), EAN-13 and GTIN-14 of the same item are the same number left-padded with
     zeros, so digit strings of those lengths become 14 digits; anything else (a SKU, a Code 128
-    label) is compared trimmed and upper-cased.
+    label) is compared trimmed and upper-cased. This is a key, not a check: an ERP barcode with a
+    wrong check digit must still meet its scan, so it does not validate (``sync.common.gtin``
+    does, through biip, where a scan is read).
     """
     text = code.strip()
     if text.isdigit() and len(text) in (8, 12, 13, 14):

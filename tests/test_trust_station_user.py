@@ -193,6 +193,8 @@ def test_a_user_outside_the_station_group_can_neither_apply_nor_pull(seeded_stor
     for method in ("compute", "evaluate_alerts"):  # the floor's figures are not for every ERP login
         with pytest.raises(ErpSetupError, match=f"not allowed to call returns.station.figures.{method}"):
             rpc(as_clerk, f"model.returns.station.figures.{method}", {}, {}, session=session)
+    with pytest.raises(ErpSetupError, match="not allowed to call returns.station.clock.now"):
+        rpc(as_clerk, "model.returns.station.clock.now", {}, session=session)
 
 
 def test_add_station_prints_the_url_once_and_a_second_add_is_refused(erp):

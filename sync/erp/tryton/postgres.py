@@ -35,7 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sync.erp.address import DEFAULT_DATABASE, ErpAddress
-from sync.erp.tryton.server import ADMIN_LOGIN, MODULES, ErpSetupError, rpc
+from sync.erp.tryton.server import ADMIN_LOGIN, ErpSetupError, rpc
 
 
 def template_name() -> str:
@@ -218,43 +218,10 @@ def build_database(config: Path, name: str, *, password: str, progress: Callable
     from trytond import config as trytond_config
 
     trytond_config.update_etc(str(config))
-    from trytond import backend
-    from trytond.pool import Pool
-    from trytond.transaction import Transaction
-
-    from sync.erp.tryton import demo
-    from sync.erp.tryton.server import set_admin_password
+    from sync.erp.tryton.server import create_demo_database
 
     started = time.monotonic()
-    Pool.start()
-    database = backend.Database()
-    database.connect()
-    connection = database.get_connection(autocommit=True)
-    try:
-        database.create(connection, name)
-    finally:
-        database.put_connection(connection)
-        database.close()
-    database = backend.Database(name).connect()
-    connection = database.get_connection()
-    try:
-        database.init()
-        with connection.cursor() as cursor:
-            cursor.execute("INSERT INTO ir_configuration (language) VALUES ('en')")
-        connection.commit()
-    finally:
-        database.put_connection(connection)
-    pool = Pool(name)
-    progress("Installing Tryton's base")
-    pool.init(update=["res", "ir"], lang=["en"])
-    with Transaction().start(name, 0) as transaction:
-        pool.get("res.user").create([{"login": ADMIN_LOGIN, "name": "Administrator", "administrator": True}])
-        pool.get("ir.module").update_list()
-        transaction.commit()
-    progress("Activating modules: " + ", ".join(MODULES))
-    pool.init(update=list(MODULES), lang=["en"], activatedeps=True)
-    demo.seed(name, admin_login=ADMIN_LOGIN, progress=progress)
-    set_admin_password(password, database=name)
+    create_demo_database(name, password=password, progress=progress)
     progress(f"Built {name} on PostgreSQL in {time.monotonic() - started:.0f} s")
 
 

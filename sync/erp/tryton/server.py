@@ -112,15 +112,19 @@ def _is_tryton_database(path: Path) -> bool:
 
 
 MODULE_DIR = Path(__file__).resolve().parent / "modules" / "returns_station"
+COMMON_DIR = Path(__file__).resolve().parents[2] / "common"  # the vocabulary and rules the module runs
 
 
 def module_fingerprint() -> int:
-    """A 28-bit hash of the returns_station module's sources, kept in the database file's
-    ``PRAGMA user_version`` (which travels with copies) to notice a database built by older code."""
+    """A 28-bit hash of the returns_station module's sources and the ``sync/common`` code it runs,
+    kept in the database file's ``PRAGMA user_version`` (which travels with copies) to notice a
+    database built by older code."""
     digest = hashlib.sha256()
-    for path in sorted(MODULE_DIR.rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".cfg", ".xml"):
-            digest.update(path.relative_to(MODULE_DIR).as_posix().encode() + b"\0" + path.read_bytes())
+    for source in (MODULE_DIR, COMMON_DIR):
+        for path in sorted(source.rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".cfg", ".xml", ".toml"):
+                name = path.relative_to(source.parent).as_posix()
+                digest.update(name.encode() + b"\0" + path.read_bytes())
     return int(digest.hexdigest()[:7], 16)
 
 
@@ -176,21 +180,32 @@ def ensure_database(data_dir: Path, *, password: str, progress: Callable[[str], 
 
 def _build(data_dir: Path, *, password: str, progress: Callable[[str], None]) -> None:
     started = time.monotonic()
+    progress(f"Creating the Tryton database in {data_dir} (first start only; about a minute)")
+    create_demo_database(_BUILDING, password=password, progress=progress)
+    _store_fingerprint(database_file(data_dir, _BUILDING))
+    progress(f"Seeded the demo data in {time.monotonic() - started:.0f} s")
+
+
+def create_demo_database(name: str, *, password: str, progress: Callable[[str], None]) -> None:
+    """Create database ``name`` on the configured backend (SQLite or PostgreSQL), activate every
+    module, seed the demo data and set the admin password: what ``trytond-admin --all`` and the
+    demo seeder do, in this process. Trytond must be configured first."""
     from trytond import backend
     from trytond.pool import Pool
     from trytond.transaction import Transaction
 
+    from sync.erp.tryton import demo
+
     Pool.start()
-    progress(f"Creating the Tryton database in {data_dir} (first start only; about a minute)")
     database = backend.Database()
     database.connect()
     connection = database.get_connection(autocommit=True)
     try:
-        database.create(connection, _BUILDING)
+        database.create(connection, name)
     finally:
         database.put_connection(connection)
         database.close()
-    database = backend.Database(_BUILDING)
+    database = backend.Database(name).connect()
     connection = database.get_connection()
     try:
         database.init()
@@ -200,30 +215,23 @@ def _build(data_dir: Path, *, password: str, progress: Callable[[str], None]) ->
     finally:
         database.put_connection(connection)
 
-    pool = Pool(_BUILDING)
+    pool = Pool(name)
     progress("Installing Tryton's base")
     pool.init(update=["res", "ir"], lang=["en"])
-    with Transaction().start(_BUILDING, 0) as transaction:
-        User = pool.get("res.user")
-        Module = pool.get("ir.module")
-        User.create([{"login": ADMIN_LOGIN, "name": "Administrator", "administrator": True}])
-        Module.update_list()
+    with Transaction().start(name, 0) as transaction:
+        pool.get("res.user").create([{"login": ADMIN_LOGIN, "name": "Administrator", "administrator": True}])
+        pool.get("ir.module").update_list()
         transaction.commit()
     progress("Activating modules: " + ", ".join(MODULES))
     pool.init(update=list(MODULES), lang=["en"], activatedeps=True)
-
-    from sync.erp.tryton import demo
-
-    demo.seed(_BUILDING, admin_login=ADMIN_LOGIN, progress=progress)
-    with Transaction().start(_BUILDING, 0) as transaction:
+    demo.seed(name, admin_login=ADMIN_LOGIN, progress=progress)
+    with Transaction().start(name, 0) as transaction:
         User = pool.get("res.user")
         (admin,) = User.search([("login", "=", ADMIN_LOGIN)])
         User.write([admin], {"password": password})
         transaction.commit()
-    backend.Database(_BUILDING).close()
-    Pool.stop(_BUILDING)
-    _store_fingerprint(database_file(data_dir, _BUILDING))
-    progress(f"Seeded the demo data in {time.monotonic() - started:.0f} s")
+    backend.Database(name).close()
+    Pool.stop(name)
 
 
 def _publish(built: Path, target: Path) -> None:
