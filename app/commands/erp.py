@@ -33,10 +33,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
     )
     _postgresql_options(serve)
+    _history_option(serve)
     serve.set_defaults(handler=_serve)
 
     init = sub.add_parser("init", help="create the ERP database with demo data if it is missing, then exit")
     _data_dir_option(init)
+    _history_option(init)
     init.set_defaults(handler=_init)
 
     add = sub.add_parser(
@@ -126,11 +128,20 @@ def _add_station(args: argparse.Namespace) -> int:
     return 0
 
 
+def _history_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--history",
+        action="store_true",
+        help="add the demo's 90 days of past activity (sales, returns through every stage, a second "
+        "warehouse) once, for the figures (embedded SQLite ERP only)",
+    )
+
+
 def _init(args: argparse.Namespace) -> int:
     from sync.erp.tryton.server import ErpSetupError, ensure_database
 
     try:
-        ensure_database(_erp_dir(args), password=_password(), progress=_say)
+        ensure_database(_erp_dir(args), password=_password(), progress=_say, history=args.history)
     except ErpSetupError as exc:
         raise CommandError(str(exc)) from None
     return 0
@@ -189,7 +200,14 @@ def _serve(args: argparse.Namespace) -> int:
     if args.postgresql:
         return _serve_postgresql(args)
     try:
-        serve(_erp_dir(args), port=args.port, host=args.host, password=_password(), progress=_say)
+        serve(
+            _erp_dir(args),
+            port=args.port,
+            host=args.host,
+            password=_password(),
+            progress=_say,
+            history=args.history,
+        )
     except ErpSetupError as exc:
         raise CommandError(str(exc)) from None
     return 0

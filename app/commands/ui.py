@@ -175,7 +175,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     try:
         erp = ErpProcess.start(settings.erp_data_dir, port=args.erp_port, password=password,
-                               progress=progress)
+                               progress=progress, history=True)
     except ErpSetupError as exc:
         raise CommandError(f"the embedded ERP did not start: {exc}") from None
     starting = False

@@ -149,9 +149,12 @@ def _update_module(data_dir: Path, progress: Callable[[str], None]) -> None:
     _store_fingerprint(database_file(data_dir))
 
 
-def ensure_database(data_dir: Path, *, password: str, progress: Callable[[str], None] = print) -> None:
+def ensure_database(
+    data_dir: Path, *, password: str, progress: Callable[[str], None] = print, history: bool = False
+) -> None:
     """Make sure ``data_dir`` holds the seeded demo database ``returns``; create and seed it when it is
     missing, removing what a killed first start left behind. Sets the admin password to ``password``.
+    With ``history``, adds the demo's 90 days of past activity once (sync/erp/tryton/history.py).
 
     Raises ErpSetupError (unwritable directory, a file that is not a Returns Station database).
     Configures trytond for ``data_dir`` in this process: call it in a process of its own.
@@ -175,6 +178,10 @@ def ensure_database(data_dir: Path, *, password: str, progress: Callable[[str], 
         _publish(database_file(data_dir, _BUILDING), target)
         _remove_database_files(data_dir, _BUILDING)
         progress("Database ready")
+    if history:
+        from sync.erp.tryton import history as past
+
+        past.add(DATABASE, progress=progress)
     set_admin_password(password)
 
 
@@ -268,8 +275,10 @@ def serve(
     host: str = "127.0.0.1",
     password: str,
     progress: Callable[[str], None] = print,
+    history: bool = False,
 ) -> None:
-    """Create the database if needed, then serve JSON-RPC for every database in ``data_dir`` on
+    """Create the database if needed (``history``: with the demo's past activity, see
+    :func:`ensure_database`), then serve JSON-RPC for every database in ``data_dir`` on
     ``host:port`` until SIGINT or SIGTERM. Prints ``ERP ready on http://HOST:PORT`` when it answers.
 
     Raises ErpSetupError for a port in use, an unwritable directory or a foreign database file.
@@ -277,7 +286,7 @@ def serve(
     started = time.monotonic()
     listener = _bind(host, port)  # before the slow part: a port in use fails at once
     try:
-        ensure_database(data_dir, password=password, progress=progress)
+        ensure_database(data_dir, password=password, progress=progress, history=history)
         from trytond.wsgi import app
         from werkzeug.serving import make_server
 
@@ -448,8 +457,15 @@ class ErpProcess:
     """``station erp serve`` as a child process on loopback, for ``station demo`` and test fixtures."""
 
     def __init__(
-        self, data_dir: Path, host: str, port: int, password: str, progress: Callable[[str], None] | None
+        self,
+        data_dir: Path,
+        host: str,
+        port: int,
+        password: str,
+        progress: Callable[[str], None] | None,
+        history: bool = False,
     ) -> None:
+        self.history = history
         self.data_dir = Path(data_dir)
         self.host = host
         self.port = port
@@ -482,12 +498,14 @@ class ErpProcess:
         password: str = "admin",
         progress: Callable[[str], None] | None = None,
         timeout: float = 300,
+        history: bool = False,
     ) -> ErpProcess:
-        """Start the server (port 0: a free one) and return once its JSON-RPC answers.
+        """Start the server (port 0: a free one) and return once its JSON-RPC answers; ``history``
+        adds the demo's 90 days of past activity first (once).
 
         Raises ErpSetupError with the child's own one-line message when it cannot start.
         """
-        erp = cls(data_dir, host, port, password, progress)
+        erp = cls(data_dir, host, port, password, progress, history)
         erp._launch(timeout)
         return erp
 
@@ -508,6 +526,7 @@ class ErpProcess:
             self.host,
             "--port",
             str(self.port),
+            *(["--history"] if self.history else []),
         ]
         self._output.clear()
         self._process = subprocess.Popen(

@@ -17,10 +17,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import operator
 import statistics
 from collections import defaultdict
 from decimal import Decimal
+from functools import reduce
 
+from sql import Cast, Literal, Null, Table
+from sql.aggregate import Count, Min, Sum
+from sql.conditionals import Case, Coalesce, Greatest
+from sql.functions import Extract, Floor, Function
+from sql.operators import Concat, Exists
+from trytond import backend
 from trytond.model import Model
 from trytond.pool import Pool
 from trytond.rpc import RPC
@@ -139,6 +147,165 @@ def _datetime(value):
     return parse_station_time(str(value).replace(" ", "T"))
 
 
+# --- where the figures read: one SQL aggregate per figure ------------------------------------------
+#
+# Each figure is one or two grouped queries over the returns and their moves, so the answer's cost
+# is the database's (a few hash joins) and not one Python step per returned unit. The percentiles
+# are PostgreSQL's ordered-set aggregates there; SQLite has none, so on SQLite the stage times come
+# back sorted in one query and Python takes the ranks (the same definitions either way).
+
+RETURN_REF = "stock.shipment.out.return,"
+MOVE_REF = "stock.move,"
+
+
+class StationSeconds(Function):
+    """Seconds from the second timestamp to the first; SQLite only (see :func:`_seconds_between`)."""
+
+    __slots__ = ()
+    _function = "STATION_SECONDS"
+
+
+def _seconds_between(later, earlier) -> float | None:
+    """SQLite's STATION_SECONDS: exact, as Python subtracts the two datetimes."""
+    a, b = _datetime(later), _datetime(earlier)
+    if a is None or b is None:
+        return None
+    return (a - b).total_seconds()
+
+
+def _sqlite() -> bool:
+    return backend.name == "sqlite"
+
+
+def seconds(later, earlier):
+    """SQL for ``later - earlier`` in seconds (a float)."""
+    if _sqlite():
+        return StationSeconds(later, earlier)
+    return Cast(Extract("EPOCH", later - earlier), "DOUBLE PRECISION")
+
+
+def _all(conditions):
+    return reduce(operator.and_, conditions) if conditions else Literal(True)
+
+
+def _number(value) -> float:
+    return float(value) if value is not None else 0.0
+
+
+def _decimal(value) -> Decimal:
+    """A Decimal from what SQL answered: Decimal, a number, or (SQLite, where Tryton keeps a Numeric
+    as its text in a BLOB and an expression has no declared type to convert it) bytes."""
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, bytes):
+        return Decimal(value.decode())
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+class Scope:
+    """The tables the figures read and the filters of one window: a warehouse, a station, a family."""
+
+    def __init__(self, pool, node_id: int | None, station: str | None, family: str | None) -> None:
+        self.r = pool.get("stock.shipment.out.return").__table__()
+        self.m = pool.get("stock.move").__table__()
+        self.source = pool.get("stock.move").__table__()
+        self.p = pool.get("product.product").__table__()
+        self.t = pool.get("product.template").__table__()
+        self.loc = pool.get("stock.location").__table__()
+        self.wh = pool.get("stock.location").__table__()
+        self.sale = pool.get("sale.sale").__table__()
+        self.node_id, self.station, self.family = node_id, station, family
+        self.issued = Coalesce(self.r.rma_issued_at, self.r.create_date)
+
+    def lines(self, kind: str, *, location: bool = False, warehouse: bool = False):
+        """Returns joined with their ``incoming`` lines (what the customer sends back) or their
+        ``inventory`` lines (from the input zone to where inspection sent each unit), with products."""
+        r, m, p, t = self.r, self.m, self.p, self.t
+        condition = m.shipment == Concat(RETURN_REF, Cast(r.id, "VARCHAR"))
+        if kind == "inventory":
+            condition &= m.from_location == r.warehouse_input
+        else:
+            condition &= (r.warehouse_input == Null) | (m.from_location != r.warehouse_input)
+        query = (
+            r.join(m, condition=condition)
+            .join(p, condition=m.product == p.id)
+            .join(t, condition=p.template == t.id)
+        )
+        if location:
+            query = query.join(self.loc, "LEFT", condition=m.to_location == self.loc.id)
+        if warehouse:
+            query = query.join(self.wh, "LEFT", condition=r.warehouse == self.wh.id)
+        return query
+
+    def filters(self, station_column, *, product: bool = True) -> list:
+        """The window's node, station and (for lines) family filters."""
+        conditions = []
+        if self.node_id is not None:
+            conditions.append(self.r.warehouse == self.node_id)
+        if self.station:
+            conditions.append(station_column == self.station)
+        if product and self.family:
+            conditions.append(self.t.station_family == self.family)
+        return conditions
+
+    def has_incoming(self):
+        """The return has an incoming line (of the window's family): a correlated EXISTS."""
+        r, m, p, t = self.r, pool_table(self.m), pool_table(self.p), pool_table(self.t)
+        condition = (m.shipment == Concat(RETURN_REF, Cast(r.id, "VARCHAR"))) & (
+            (r.warehouse_input == Null) | (m.from_location != r.warehouse_input)
+        )
+        query = m
+        if self.family:
+            query = m.join(p, condition=m.product == p.id).join(t, condition=p.template == t.id)
+            condition &= t.station_family == self.family
+        return Exists(query.select(Literal(1), where=condition))
+
+
+def pool_table(table: Table) -> Table:
+    """Another alias of ``table`` (a subquery that reads the same table again)."""
+    return Table(table._name)
+
+
+def aged_columns(column, as_of: dt.datetime, weight=None) -> list:
+    """SQL aggregates for :func:`aged_row`: count, the four age buckets and the oldest ``column``."""
+    weight = weight if weight is not None else Literal(1)
+    limits = [as_of - dt.timedelta(days=d) for d in (1, 3, 7)]
+    return [
+        Sum(weight),
+        Sum(Case((column > limits[0], weight), else_=Literal(0))),
+        Sum(Case(((column <= limits[0]) & (column > limits[1]), weight), else_=Literal(0))),
+        Sum(Case(((column <= limits[1]) & (column > limits[2]), weight), else_=Literal(0))),
+        Sum(Case((column <= limits[2], weight), else_=Literal(0))),
+        Min(column),
+    ]
+
+
+def aged_row(values, as_of: dt.datetime) -> dict:
+    """:func:`aged` from the aggregates of :func:`aged_columns`."""
+    count, *buckets, oldest = values
+    oldest = _datetime(oldest)
+    return {
+        "count": int(count or 0),
+        "buckets": {key: int(n or 0) for key, n in zip(BUCKETS, buckets, strict=True)},
+        "oldest_days": round((as_of - oldest).total_seconds() / 86400, 2) if oldest is not None else None,
+    }
+
+
+def _add_aged(total: dict, part: dict) -> dict:
+    oldest = [d for d in (total["oldest_days"], part["oldest_days"]) if d is not None]
+    return {
+        "count": total["count"] + part["count"],
+        "buckets": {key: total["buckets"][key] + part["buckets"][key] for key in BUCKETS},
+        "oldest_days": max(oldest) if oldest else None,
+    }
+
+
+def _fetch(query) -> list[tuple]:
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*query)
+    return list(cursor)
+
+
 # --- the figures ------------------------------------------------------------------------------------
 
 
@@ -166,21 +333,27 @@ def compute(window: dict) -> dict:
     factors = config.factors()
     sla = int(config.sla_hours if config.sla_hours is not None else 48)
 
-    data = _load(pool)
+    if _sqlite():
+        Transaction().connection.create_function("station_seconds", 2, _seconds_between, deterministic=True)
+    else:
+        # For this transaction only (it reads and ends): the percentiles sort every stage time of
+        # the window in memory, not in temporary files (PostgreSQL's default is 4 MB per sort); and
+        # whole-window joins hash both sides: the planner cannot estimate a range on an expression
+        # like the RMA's issue time (COALESCE), guesses a few hundred rows and would otherwise probe
+        # the moves' index once per return.
+        cursor = Transaction().connection.cursor()
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL enable_nestloop = off")
     node_id = None
     if node_code:
-        node_id = data["warehouses"].get(node_code)
-        if node_id is None:
+        loc = pool.get("stock.location").__table__()
+        found = _fetch(loc.select(loc.id, where=(loc.code == node_code) & (loc.type == "warehouse")))
+        if not found:
             notes.append(f"no warehouse has the code {node_code!r}: nothing to count")
             node_id = -1
-
-    def keep_return(ret) -> bool:
-        return node_id is None or ret["warehouse"] == node_id
-
-    def keep_product(product_id) -> bool:
-        return family is None or data["products"][product_id]["family"] == family
-
-    returns = {rid: r for rid, r in data["returns"].items() if keep_return(r)}
+        else:
+            node_id = found[0][0]
+    scope = Scope(pool, node_id, station, family)
     figures = {
         "window": {
             "from": from_day.isoformat(),
@@ -195,12 +368,12 @@ def compute(window: dict) -> dict:
             "factors": {path: float(f) for path, f in factors.items()},
         },
     }
-    figures["reasons"] = _reasons(data, returns, start, end, station, keep_product, notes)
-    figures["cycle"] = _cycle(data, returns, start, end, station, keep_product, notes)
-    figures["sla"] = _sla(data, returns, start, end, station, keep_product, sla, notes)
-    figures["recovery"] = _recovery(data, returns, start, end, station, keep_product, factors, notes)
-    figures["exposure"] = _exposure(returns, as_of, station, notes)
-    figures["backlog"] = _backlog(pool, data, returns, as_of, station, keep_product, node_id)
+    figures["reasons"] = _reasons(scope, start, end, notes)
+    figures["cycle"] = _cycle(scope, start, end, notes)
+    figures["sla"] = _sla(scope, start, end, sla, notes)
+    figures["recovery"] = _recovery(scope, start, end, factors, notes)
+    figures["exposure"] = _exposure(scope, as_of)
+    figures["backlog"] = _backlog(pool, scope, as_of)
     figures["pack"] = _pack(pool, start, end, as_of, station, node_id)
     refused = refusals_by_station(pool, start, end)
     figures["pack"]["wrong_items_stopped"] = sum(
@@ -212,127 +385,32 @@ def compute(window: dict) -> dict:
     return figures
 
 
-def _load(pool) -> dict:
-    """Returns, their moves, products and locations in a few bulk queries (no per-record reads)."""
-    Return = pool.get("stock.shipment.out.return")
-    Move = pool.get("stock.move")
-    Product = pool.get("product.product")
-    Template = pool.get("product.template")
-    Location = pool.get("stock.location")
-    Sale = pool.get("sale.sale")
-    r, m, p, t, loc, s = (
-        Return.__table__(),
-        Move.__table__(),
-        Product.__table__(),
-        Template.__table__(),
-        Location.__table__(),
-        Sale.__table__(),
+def _reasons(scope: Scope, start, end, notes) -> dict:
+    r, m, p, t, sale = scope.r, scope.m, scope.p, scope.t, scope.sale
+    where = _all(
+        [
+            scope.issued >= start,
+            scope.issued < end,
+            r.state != "cancelled",
+            m.state != "cancelled",
+            *scope.filters(r.station_received_station),
+        ]
     )
-    locations = {
-        row["id"]: row
-        for row in _rows(
-            loc.select(
-                loc.id.as_("id"),
-                loc.code.as_("code"),
-                loc.type.as_("type"),
-                loc.inventory_state.as_("state"),
-            )
-        )
-    }
-    warehouses = {row["code"]: row["id"] for row in locations.values() if row["type"] == "warehouse"}
-    products = {
-        row["id"]: row
-        for row in _rows(
-            p.join(t, condition=p.template == t.id).select(
-                p.id.as_("id"), p.code.as_("code"), t.station_family.as_("family")
-            )
-        )
-    }
-    channels = {
-        row["id"]: row["channel"] for row in _rows(s.select(s.id.as_("id"), s.station_channel.as_("channel")))
-    }
-    returns = {}
-    for row in _rows(
-        r.select(
-            r.id.as_("id"),
-            r.number.as_("number"),
-            r.state.as_("state"),
-            r.warehouse.as_("warehouse"),
-            r.warehouse_input.as_("input"),
-            r.return_reason.as_("reason"),
-            r.returned_sale.as_("sale"),
-            r.create_date.as_("created"),
-            r.rma_issued_at.as_("issued"),
-            r.refund_amount.as_("refund"),
-            r.refunded_at.as_("refunded_at"),
-            r.station_received_at.as_("received_at"),
-            r.station_received_station.as_("received_station"),
-        )
-    ):
-        row["issued"] = _datetime(row["issued"]) or _datetime(row["created"])
-        row["received_at"] = _datetime(row["received_at"])
-        row["refunded_at"] = _datetime(row["refunded_at"])
-        row["channel"] = channels.get(row["sale"]) or "unknown"
-        row["incoming"], row["inventory"] = [], []
-        returns[row["id"]] = row
-    moves = {}
-    for row in _rows(
-        m.select(
-            m.id.as_("id"),
-            m.shipment.as_("shipment"),
-            m.product.as_("product"),
-            m.quantity.as_("quantity"),
-            m.unit_price.as_("unit_price"),
-            m.from_location.as_("from_location"),
-            m.to_location.as_("to_location"),
-            m.state.as_("state"),
-            m.origin.as_("origin"),
-            m.station_disposition.as_("disposition"),
-            m.station_inspected_at.as_("inspected_at"),
-            m.station_inspected_station.as_("inspected_station"),
-            m.station_put_away_at.as_("put_away_at"),
-            where=m.shipment.like("stock.shipment.out.return,%"),
-        )
-    ):
-        ret = returns.get(int(row["shipment"].split(",")[1]))
-        if ret is None:
-            continue
-        row["inspected_at"] = _datetime(row["inspected_at"])
-        row["put_away_at"] = _datetime(row["put_away_at"])
-        moves[row["id"]] = row
-        if row["from_location"] == ret["input"]:
-            ret["inventory"].append(row)
-        else:
-            ret["incoming"].append(row)
-    for ret in returns.values():
-        for move in ret["inventory"]:
-            origin = move["origin"] or ""
-            source = moves.get(int(origin.split(",")[1])) if origin.startswith("stock.move,") else None
-            price = move["unit_price"] if move["unit_price"] is not None else (source or {}).get("unit_price")
-            move["unit_value"] = Decimal(price or 0)
-            move["path"] = PATHS.get(locations.get(move["to_location"], {}).get("state"))
-    return {"returns": returns, "products": products, "locations": locations, "warehouses": warehouses}
-
-
-def _reasons(data, returns, start, end, station, keep_product, notes) -> dict:
+    query = scope.lines("incoming").join(sale, "LEFT", condition=r.returned_sale == sale.id)
+    columns = [r.return_reason, p.code, t.station_family, sale.station_channel]
     by = {key: defaultdict(float) for key in ("reason", "sku", "family", "channel")}
     sku_reason: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    rmas = set()
-    for ret in returns.values():
-        if not (start <= ret["issued"] < end) or ret["state"] == "cancelled":
-            continue
-        if station and ret["received_station"] != station:
-            continue
-        for move in ret["incoming"]:
-            if move["state"] == "cancelled" or not keep_product(move["product"]):
-                continue
-            product = data["products"][move["product"]]
-            rmas.add(ret["id"])
-            by["reason"][ret["reason"] or "unknown"] += move["quantity"]
-            by["sku"][product["code"]] += move["quantity"]
-            by["family"][product["family"] or "unknown"] += move["quantity"]
-            by["channel"][ret["channel"]] += move["quantity"]
-            sku_reason[product["code"]][ret["reason"] or "unknown"] += move["quantity"]
+    for reason, sku, family, channel, units in _fetch(
+        query.select(*columns, Sum(m.quantity), where=where, group_by=columns)
+    ):
+        units = units or 0.0
+        reason, family, channel = reason or "unknown", family or "unknown", channel or "unknown"
+        by["reason"][reason] += units
+        by["sku"][sku] += units
+        by["family"][family] += units
+        by["channel"][channel] += units
+        sku_reason[sku][reason] += units
+    ((rmas,),) = _fetch(query.select(Count(r.id, distinct=True), where=where))
     units = sum(by["reason"].values())
     if not units:
         notes.append("no return was issued in this window (for these filters)")
@@ -343,7 +421,7 @@ def _reasons(data, returns, start, end, station, keep_product, notes) -> dict:
             for key, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         ]
 
-    sold = _sold(start, end, keep_product)
+    sold = _sold(scope, start, end)
     rates = [
         {
             "sku": sku,
@@ -355,7 +433,7 @@ def _reasons(data, returns, start, end, station, keep_product, notes) -> dict:
     ]
     rates.sort(key=lambda row: (-(row["rate"] or 0), -row["returned"], row["sku"]))
     return {
-        "returns": len(rmas),
+        "returns": int(rmas or 0),
         "units": units,
         "by_reason": table(by["reason"]),
         "by_sku": table(by["sku"]),
@@ -366,112 +444,207 @@ def _reasons(data, returns, start, end, station, keep_product, notes) -> dict:
     }
 
 
-def _sold(start, end, keep_product) -> dict[str, float]:
+def _sold(scope: Scope, start, end) -> dict[str, float]:
     """Units sold per SKU: lines of confirmed (or later) sales whose sale date is in the window."""
     pool = Pool()
-    Sale = pool.get("sale.sale")
-    Line = pool.get("sale.line")
-    Product = pool.get("product.product")
-    s, line, p = Sale.__table__(), Line.__table__(), Product.__table__()
-    rows = _rows(
+    s, line = pool.get("sale.sale").__table__(), pool.get("sale.line").__table__()
+    p, t = pool_table(scope.p), pool_table(scope.t)
+    where = [
+        s.state.in_(["confirmed", "processing", "done"]),
+        line.type == "line",
+        s.sale_date >= start.date(),
+        s.sale_date < end.date(),
+    ]
+    if scope.family:
+        where.append(t.station_family == scope.family)
+    query = (
         line.join(s, condition=line.sale == s.id)
         .join(p, condition=line.product == p.id)
-        .select(
-            p.id.as_("product"),
-            p.code.as_("sku"),
-            line.quantity.as_("quantity"),
-            s.sale_date.as_("day"),
-            where=s.state.in_(["confirmed", "processing", "done"]) & (line.type == "line"),
-        )
+        .join(t, condition=p.template == t.id)
     )
     sold: dict[str, float] = defaultdict(float)
-    for row in rows:
-        day = row["day"]
-        if isinstance(day, str):
-            day = dt.date.fromisoformat(day[:10])
-        if day is None or not (start.date() <= day < end.date()) or not keep_product(row["product"]):
-            continue
-        sold[row["sku"]] += row["quantity"] or 0
+    for sku, quantity in _fetch(
+        query.select(p.code, Sum(line.quantity), where=_all(where), group_by=[p.code])
+    ):
+        sold[sku] += quantity or 0
     return sold
 
 
-def _cycle(data, returns, start, end, station, keep_product, notes) -> dict:
-    stages: dict[str, list[float]] = {stage: [] for stage in STAGES}
-    by_node: dict[tuple, list[float]] = defaultdict(list)
-    by_station: dict[tuple, list[float]] = defaultdict(list)
-    codes = {loc_id: code for code, loc_id in data["warehouses"].items()}
+def _stage_queries(scope: Scope, start, end):
+    """Two queries of the stage times in the window: per return ``(node, station, hours)`` of RMA
+    issued -> received; per inventory line ``(node, station, received -> inspected, inspected -> put
+    away, issued -> put away)``, each NULL when that stage did not end in the window."""
+    r, m = scope.r, scope.m
+    node = scope.wh.code
+    received, inspected, put_away = r.station_received_at, m.station_inspected_at, m.station_put_away_at
 
-    def add(stage, value, ret, where):
-        stages[stage].append(value)
-        by_node[(codes.get(ret["warehouse"], "?"), stage)].append(value)
-        by_station[(where or "?", stage)].append(value)
+    def hours_(later, earlier):
+        return seconds(later, earlier) / Literal(3600.0)
 
-    for ret in returns.values():
-        received = ret["received_at"]
-        if received and start <= received < end and (not station or ret["received_station"] == station):
-            if any(keep_product(m["product"]) for m in ret["incoming"]):
-                add("issued_to_received", hours(received - ret["issued"]), ret, ret["received_station"])
-        for move in ret["inventory"]:
-            if not keep_product(move["product"]) or (station and move["inspected_station"] != station):
-                continue
-            inspected, put_away = move["inspected_at"], move["put_away_at"]
-            if inspected and received and start <= inspected < end:
-                add("received_to_inspected", hours(inspected - received), ret, move["inspected_station"])
-            if put_away and inspected and start <= put_away < end:
-                add("inspected_to_put_away", hours(put_away - inspected), ret, move["inspected_station"])
-                add("end_to_end", hours(put_away - ret["issued"]), ret, move["inspected_station"])
-    if not stages["issued_to_received"] and not stages["received_to_inspected"]:
+    returns = r.join(scope.wh, "LEFT", condition=r.warehouse == scope.wh.id)
+    receipts = returns.select(
+        node.as_("node"),
+        r.station_received_station.as_("station"),
+        hours_(received, scope.issued).as_("hours"),
+        where=_all(
+            [
+                received >= start,
+                received < end,
+                scope.has_incoming(),
+                *scope.filters(r.station_received_station, product=False),
+            ]
+        ),
+    )
+    was_inspected = (received != Null) & (inspected >= start) & (inspected < end)
+    was_put_away = (inspected != Null) & (put_away >= start) & (put_away < end)
+    lines = scope.lines("inventory", warehouse=True).select(
+        node.as_("node"),
+        m.station_inspected_station.as_("station"),
+        Case((was_inspected, hours_(inspected, received))).as_("inspected"),
+        Case((was_put_away, hours_(put_away, inspected))).as_("put_away"),
+        Case((was_put_away, hours_(put_away, scope.issued))).as_("end_to_end"),
+        where=_all([was_inspected | was_put_away, *scope.filters(m.station_inspected_station)]),
+    )
+    return receipts, lines
+
+
+def _cycle(scope: Scope, start, end, notes) -> dict:
+    """Median and 90th percentile per stage, per (node, stage) and per (station, stage)."""
+    receipts, lines = _stage_queries(scope, start, end)
+    overall: dict[str, dict] = {}
+    by_node: dict[tuple, dict] = {}
+    by_station: dict[tuple, dict] = {}
+    if _sqlite():
+        groups: dict[tuple, list[float]] = defaultdict(list)
+
+        def add(stage, node, station, value):
+            groups[("", stage)].append(value)
+            groups[("node", node or "?", stage)].append(value)
+            groups[("station", station or "?", stage)].append(value)
+
+        for node, station, value in _fetch(receipts):
+            add(STAGES[0], node, station, value)
+        for node, station, *values in _fetch(lines):
+            for stage, value in zip(STAGES[1:], values, strict=True):
+                if value is not None:
+                    add(stage, node, station, value)
+        for key, values in groups.items():
+            summary = stage_summary(values)
+            if key[0] == "":
+                overall[key[1]] = summary
+            else:
+                (by_node if key[0] == "node" else by_station)[key[1:]] = summary
+    else:
+        # One scan of the lines (a materialised CTE), one sort per grouping set.
+        lines_sql, lines_params = tuple(lines)
+        receipts_sql, receipts_params = tuple(receipts)
+        unpivot = " UNION ALL ".join(
+            f"SELECT {index}, node, station, {column} FROM stage_lines WHERE {column} IS NOT NULL"
+            for index, column in ((1, "inspected"), (2, "put_away"), (3, "end_to_end"))
+        )
+        cursor = Transaction().connection.cursor()
+        cursor.execute(
+            f"WITH stage_lines AS MATERIALIZED ({lines_sql})"
+            " SELECT stage, node, station, GROUPING(node), GROUPING(station), COUNT(*),"
+            " PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY hours),"
+            " PERCENTILE_DISC(0.9) WITHIN GROUP (ORDER BY hours)"
+            # Byte order for the group keys: sorting by the locale's collation costs more than the rest.
+            " FROM (SELECT stage, COALESCE(node, '?') COLLATE \"C\" AS node,"
+            " COALESCE(station, '?') COLLATE \"C\" AS station, hours"
+            f" FROM (SELECT 0 AS stage, node, station, hours FROM ({receipts_sql}) AS receipts"
+            f" UNION ALL {unpivot}) AS stage_rows) AS stage_times"
+            " GROUP BY GROUPING SETS ((stage), (stage, node), (stage, station))",
+            [*lines_params, *receipts_params],
+        )
+        for index, node, station, no_node, no_station, count, median, p90 in cursor:
+            stage = STAGES[index]
+            summary = {
+                "count": int(count),
+                "median_hours": round(float(median), 2) if median is not None else None,
+                "p90_hours": round(float(p90), 2) if p90 is not None else None,
+            }
+            if no_node and no_station:
+                overall[stage] = summary
+            elif not no_node:
+                by_node[(node, stage)] = summary
+            else:
+                by_station[(station, stage)] = summary
+    if not overall.get("issued_to_received") and not overall.get("received_to_inspected"):
         notes.append("no return was received or inspected in this window: no cycle times")
 
     def split(groups, label):
-        return [
-            {label: key, "stage": stage, **stage_summary(values)}
-            for (key, stage), values in sorted(groups.items())
-        ]
+        return [{label: key, "stage": stage, **summary} for (key, stage), summary in sorted(groups.items())]
 
     return {
-        "stages": [{"stage": stage, **stage_summary(stages[stage])} for stage in STAGES],
+        "stages": [{"stage": stage, **overall.get(stage, stage_summary([]))} for stage in STAGES],
         "by_node": split(by_node, "node"),
         "by_station": split(by_station, "station"),
     }
 
 
-def _sla(data, returns, start, end, station, keep_product, sla, notes) -> dict:
-    target = dt.timedelta(hours=sla)
-    restocked = within = 0.0
-    for ret in returns.values():
-        for move in ret["inventory"]:
-            put_away = move["put_away_at"]
-            if move["path"] != "restock" or not put_away or not (start <= put_away < end):
-                continue
-            if not keep_product(move["product"]) or (station and move["inspected_station"] != station):
-                continue
-            restocked += move["quantity"]
-            if ret["received_at"] and put_away - ret["received_at"] <= target:
-                within += move["quantity"]
+def _sla(scope: Scope, start, end, sla, notes) -> dict:
+    r, m = scope.r, scope.m
+    put_away, received = m.station_put_away_at, r.station_received_at
+    within = (received != Null) & (seconds(put_away, received) <= sla * 3600)
+    ((restocked, inside),) = _fetch(
+        scope.lines("inventory", location=True).select(
+            Sum(m.quantity),
+            Sum(Case((within, m.quantity), else_=Literal(0.0))),
+            where=_all(
+                [
+                    scope.loc.inventory_state == "sellable",
+                    put_away >= start,
+                    put_away < end,
+                    *scope.filters(m.station_inspected_station),
+                ]
+            ),
+        )
+    )
+    restocked, inside = _number(restocked), _number(inside)
     if not restocked:
         notes.append("no unit was restocked in this window: no put-away share")
-    return {"target_hours": sla, "restocked": restocked, "within": within, "share": share(within, restocked)}
+    return {"target_hours": sla, "restocked": restocked, "within": inside, "share": share(inside, restocked)}
 
 
-def _recovery(data, returns, start, end, station, keep_product, factors, notes) -> dict:
+def _recovery(scope: Scope, start, end, factors, notes) -> dict:
+    m, t, loc, source = scope.m, scope.t, scope.loc, scope.source
+    inspected = m.station_inspected_at
+    query = scope.lines("inventory", location=True).join(
+        source,
+        "LEFT",
+        condition=(source.shipment == m.shipment)
+        & (m.origin == Concat(MOVE_REF, Cast(source.id, "VARCHAR"))),
+    )
+    price = Coalesce(m.unit_price, source.unit_price)
+    columns = [loc.inventory_state, t.station_family, price]
     by_path = {path: [0.0, Decimal(0), Decimal(0)] for path in factors}
     by_family: dict[str, list] = defaultdict(lambda: [0.0, Decimal(0), Decimal(0)])
-    for ret in returns.values():
-        for move in ret["inventory"]:
-            inspected = move["inspected_at"]
-            if move["disposition"] != "disposed" or not inspected or not (start <= inspected < end):
-                continue
-            if not keep_product(move["product"]) or (station and move["inspected_station"] != station):
-                continue
-            path = move["path"] or "restock"
-            value = move["unit_value"] * Decimal(str(move["quantity"]))
-            recovered = value * factors.get(path, Decimal(0))
-            family = data["products"][move["product"]]["family"] or "unknown"
-            for bucket_ in (by_path.setdefault(path, [0.0, Decimal(0), Decimal(0)]), by_family[family]):
-                bucket_[0] += move["quantity"]
-                bucket_[1] += value
-                bucket_[2] += recovered
+    for state, family, unit_price, units in _fetch(
+        query.select(
+            *columns,
+            Sum(m.quantity),
+            where=_all(
+                [
+                    m.station_disposition == "disposed",
+                    inspected >= start,
+                    inspected < end,
+                    *scope.filters(m.station_inspected_station),
+                ]
+            ),
+            group_by=columns,
+        )
+    ):
+        units = units or 0.0
+        path = PATHS.get(state) or "restock"
+        value = _decimal(unit_price) * Decimal(str(units))
+        recovered = value * factors.get(path, Decimal(0))
+        for bucket_ in (
+            by_path.setdefault(path, [0.0, Decimal(0), Decimal(0)]),
+            by_family[family or "unknown"],
+        ):
+            bucket_[0] += units
+            bucket_[1] += value
+            bucket_[2] += recovered
     returned = sum(v[1] for v in by_path.values())
     recovered = sum(v[2] for v in by_path.values())
     if not returned:
@@ -497,70 +670,105 @@ def _recovery(data, returns, start, end, station, keep_product, factors, notes) 
     }
 
 
-def _exposure(returns, as_of, station, notes) -> dict:
-    ages, value = [], Decimal(0)
-    for ret in returns.values():
-        refunded = ret["refunded_at"]
-        if ret["state"] == "cancelled" or not ret["refund"] or not refunded or refunded > as_of:
-            continue
-        if ret["received_at"] and ret["received_at"] <= as_of:
-            continue
-        if station and ret["received_station"] not in (None, station):
-            continue
-        ages.append(as_of - refunded)
-        value += Decimal(ret["refund"])
-    return {"value": money(value), "returns": len(ages), **aged(ages)}
+def _exposure(scope: Scope, as_of) -> dict:
+    r = scope.r
+    refunded, received = r.refunded_at, r.station_received_at
+    conditions = [
+        r.state != "cancelled",
+        r.refund_amount != Null,
+        Cast(r.refund_amount, "NUMERIC") != 0,  # SQLite: a BLOB is never 0
+        refunded != Null,
+        refunded <= as_of,
+        (received == Null) | (received > as_of),
+    ]
+    if scope.node_id is not None:
+        conditions.append(r.warehouse == scope.node_id)
+    if scope.station:
+        conditions.append(
+            (r.station_received_station == Null) | (r.station_received_station == scope.station)
+        )
+    ((value, *ages),) = _fetch(
+        r.select(Sum(r.refund_amount), *aged_columns(refunded, as_of), where=_all(conditions))
+    )
+    aged_ = aged_row(ages, as_of)
+    return {"value": money(_decimal(value)), "returns": aged_["count"], **aged_}
 
 
-def _backlog(pool, data, returns, as_of, station, keep_product, node_id) -> dict:
-    quarantine = []
-    quarantine_sku: dict[str, list] = defaultdict(list)
-    mismatched = []
-    for ret in returns.values():
-        for move in ret["inventory"]:
-            inspected = move["inspected_at"]
-            if move["path"] != "quarantine" or not inspected or inspected > as_of:
-                continue
-            if move["disposition"] != "disposed" or not keep_product(move["product"]):
-                continue
-            if station and move["inspected_station"] != station:
-                continue
-            units = [as_of - inspected] * max(1, int(move["quantity"]))
-            quarantine.extend(units)
-            quarantine_sku[data["products"][move["product"]]["code"]].extend(units)
-        received = ret["received_at"]
-        if ret["state"] == "received" and received and received <= as_of:
-            if station and ret["received_station"] != station:
-                continue
-            missing = any(mv["state"] == "cancelled" for mv in ret["incoming"])
-            extra = any(not mv["origin"] for mv in ret["incoming"] if mv["state"] != "cancelled")
-            if missing or extra:
-                mismatched.append(as_of - received)
-    Approval = pool.get("returns.station.approval")
-    a = Approval.__table__()
-    approvals = []
-    for row in _rows(
-        a.select(
-            a.requested_at.as_("requested_at"),
-            a.station.as_("station"),
-            a.return_shipment.as_("return_id"),
-            where=a.state == "pending",
+def _backlog(pool, scope: Scope, as_of) -> dict:
+    r, m, p, loc = scope.r, scope.m, scope.p, scope.loc
+    inspected = m.station_inspected_at
+    weight = Greatest(Literal(1), Floor(m.quantity))
+    quarantine = aged([])
+    quarantine_sku = []
+    for sku, *values in _fetch(
+        scope.lines("inventory", location=True).select(
+            p.code,
+            *aged_columns(inspected, as_of, weight),
+            where=_all(
+                [
+                    loc.inventory_state == "quarantine",
+                    inspected != Null,
+                    inspected <= as_of,
+                    m.station_disposition == "disposed",
+                    *scope.filters(m.station_inspected_station),
+                ]
+            ),
+            group_by=[p.code],
         )
     ):
-        requested = parse_station_time(row["requested_at"])
-        if requested is None or requested > as_of or (station and row["station"] != station):
+        part = aged_row(values, as_of)
+        quarantine = _add_aged(quarantine, part)
+        quarantine_sku.append({"sku": sku, "units": part["count"], "oldest_days": part["oldest_days"]})
+
+    # Received returns still open whose box did not match: a line missing (cancelled) or an item
+    # nobody expected (a line with no origin).
+    incoming = pool_table(m)
+    unmatched = Exists(
+        incoming.select(
+            Literal(1),
+            where=(incoming.shipment == Concat(RETURN_REF, Cast(r.id, "VARCHAR")))
+            & ((r.warehouse_input == Null) | (incoming.from_location != r.warehouse_input))
+            & (
+                (incoming.state == "cancelled")
+                | ((incoming.state != "cancelled") & ((incoming.origin == Null) | (incoming.origin == "")))
+            ),
+        )
+    )
+    received = r.station_received_at
+    (mismatched,) = _fetch(
+        r.select(
+            *aged_columns(received, as_of),
+            where=_all(
+                [
+                    r.state == "received",
+                    received != Null,
+                    received <= as_of,
+                    unmatched,
+                    *scope.filters(r.station_received_station, product=False),
+                ]
+            ),
+        )
+    )
+
+    a = pool.get("returns.station.approval").__table__()
+    ret = pool_table(r)
+    approvals = []
+    for requested_at, station_, return_id, warehouse in _fetch(
+        a.join(ret, "LEFT", condition=a.return_shipment == ret.id).select(
+            a.requested_at, a.station, a.return_shipment, ret.warehouse, where=a.state == "pending"
+        )
+    ):
+        requested = parse_station_time(requested_at)
+        if requested is None or requested > as_of or (scope.station and station_ != scope.station):
             continue
-        if node_id is not None and row["return_id"] and row["return_id"] not in returns:
+        if scope.node_id is not None and return_id and warehouse != scope.node_id:
             continue
         approvals.append(as_of - requested)
     return {
-        "quarantine": aged(quarantine),
+        "quarantine": quarantine,
         "approvals": aged(approvals),
-        "mismatched_receipts": aged(mismatched),
-        "quarantine_by_sku": [
-            {"sku": sku, "units": len(ages), "oldest_days": aged(ages)["oldest_days"]}
-            for sku, ages in sorted(quarantine_sku.items())
-        ],
+        "mismatched_receipts": aged_row(mismatched, as_of),
+        "quarantine_by_sku": sorted(quarantine_sku, key=lambda row: row["sku"]),
     }
 
 
@@ -593,11 +801,16 @@ def _pack(pool, start, end, as_of, station, node_id) -> dict:
         due = _datetime(row["due_at"])
         if due is not None and due < as_of:
             late[key] += 1
+    # Station clocks are ISO text: the SQL keeps the window's days (and one either side, for a clock
+    # written with an offset), Python the exact instants.
+    first, last = (start - DAY).date().isoformat(), (end + DAY).date().isoformat()
     packs = [
         row
         for row in _rows(
             op.select(
-                op.created_at.as_("created_at"), op.station.as_("station"), where=op.type == "confirm_pack"
+                op.created_at.as_("created_at"),
+                op.station.as_("station"),
+                where=(op.type == "confirm_pack") & (op.created_at >= first) & (op.created_at < last),
             )
         )
         if _in(row["created_at"], start, end) and (not station or row["station"] == station)
@@ -608,7 +821,7 @@ def _pack(pool, start, end, as_of, station, node_id) -> dict:
             a.select(
                 a.requested_at.as_("created_at"),
                 a.station.as_("station"),
-                where=a.kind == "short_pack",
+                where=(a.kind == "short_pack") & (a.requested_at >= first) & (a.requested_at < last),
             )
         )
         if _in(row["created_at"], start, end) and (not station or row["station"] == station)
