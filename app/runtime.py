@@ -135,6 +135,7 @@ class Station:
     gs_replacement: str | None = None  # the scanner's printable stand-in for GS1's GS (check-up)
     idle_sign_out_s: float = 600.0  # a person is signed out after this long without an action
     camera_source: str | None = None  # a device index ("0"), a video file or a stream URL; None: no camera
+    sort_to_totes: bool = False  # Inspect asks for a tote per disposition (app/workflows/tasks/sorting.py)
     # Once an ERP is configured, only a signed-in supervisor opens Settings (`station settings` on
     # the station's host always can): before, a new station is set up from the sign-in screen.
     erp_configured: bool = False
@@ -209,7 +210,8 @@ class Station:
         idle = timedelta(seconds=self.idle_sign_out_s)
         requester = self.engine.request if self.engine is not None else None
         session = StationSession(self.store, self.station_id, rules=self.rules, idle_sign_out=idle,
-                                 gs_replacement=self.gs_replacement, requester=requester)
+                                 gs_replacement=self.gs_replacement, requester=requester,
+                                 sort_to_totes=lambda: self.sort_to_totes)
         return SerialSession(session)
 
     # --- settings -----------------------------------------------------------------------------
@@ -260,6 +262,16 @@ class Station:
         update_saved(self.settings.data_dir, gs_replacement=stand_in or None)
         self.gs_replacement = stand_in or None
         return f"Saved: this station reads {stand_in!r} as the GS1 separator" if stand_in else "Saved"
+
+    def save_sort_to_totes(self, on: bool) -> str:
+        """Sort inspected units into totes from now on (or not); saved for the next start too."""
+        from app.ui.saved_settings import update_saved
+
+        update_saved(self.settings.data_dir, sort_to_totes=bool(on))
+        self.sort_to_totes = bool(on)
+        if on:
+            return "Saved: Inspect asks for the tote of each unit's disposition"
+        return "Saved: inspected units go straight to their location"
 
     def cameras(self) -> list[str] | str:
         """The cameras this machine offers, or why there are none (photos then come from files)."""
@@ -348,7 +360,7 @@ def open_station(settings: Settings, *, sync: bool = True, pull_interval: float 
 
     Raises sync.store.StoreError when the store file cannot be used."""
     from app.datadir import prepare
-    from app.ui.saved_settings import load_saved
+    from app.ui.saved_settings import load_saved, sorts_to_totes
     from sync.store import Store
 
     prepare(settings.data_dir, settings.store_path)
@@ -360,7 +372,8 @@ def open_station(settings: Settings, *, sync: bool = True, pull_interval: float 
     station = Station(settings=settings, store=store, rules=rules, scanner_suffix=saved.scanner_suffix,
                       gs_replacement=saved.gs_replacement, camera_source=(camera or "").strip() or None,
                       erp_configured=bool(saved.erp_url or env.get("STATION_ERP_URL"))
-                      or not is_default_erp(settings.erp))
+                      or not is_default_erp(settings.erp),
+                      sort_to_totes=sorts_to_totes(settings.data_dir, env))
     if sync:
         from sync.engine import SyncEngine, connector_for
         from sync.station_status import interval_from

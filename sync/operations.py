@@ -113,6 +113,24 @@ Payloads, version 1 (ERP ids are Tryton record ids as pulled into the reference 
   "unannounced", received, its units moved to quarantine, and a note for a supervisor
   (``station_review``: identify the sender; unknown barcodes listed there).
 
+``sort_to_tote`` — an inspected unit put into the tote of its disposition (the station sorts)::
+
+    {"tote": "TOTE-REFURB-0003", "inspect_op": "uuid of its inspect_item (sent with
+     "to_sort": true)", "return_id": 12, "product_id": 7, "lot": null, "serial": null,
+     "disposition": "refurbish"}
+
+  ``depends_on`` the ``inspect_item``. ERP effect: a move sort location -> the disposition's
+  location on the tote's internal shipment, packed in the tote (a ``stock.package`` numbered as
+  the label; the first unit opens it). Refused: a label that is no tote's, a tote of another
+  disposition than the ERP's inspection, a closed tote; conflict: the unit is already in a tote.
+
+``close_tote`` — a full tote closed and moved as a whole::
+
+    {"tote": "TOTE-REFURB-0003", "units": 4}
+
+  ERP effect: the tote's internal shipment done: its units reach the disposition's location.
+  Conflict when another station closed it already; refused when it never held a unit.
+
 ``station_status`` — what only the station knows about itself, queued by the sync engine every
 ``STATION_STATUS_INTERVAL`` seconds (sync.station_status; never two waiting at once), ``user`` empty
 (the station speaks, not a person)::
@@ -146,6 +164,8 @@ OPERATION_TYPES: dict[str, int] = {
     "open_return": 1,
     "blind_receipt": 1,
     "station_status": 1,
+    "sort_to_tote": 1,
+    "close_tote": 1,
 }
 
 

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 RECEIVED, INSPECTED, PACKED, ASKED, DECIDED = "received", "inspected", "packed", "asked", "decided"
+# sort to tote: a unit put in a tote (subject: the tote's label), a tote closed
+SORTED, TOTE_CLOSED = "sorted", "tote_closed"
 
 
 @dataclass(frozen=True)
 class Progress:
-    kind: str  # received | inspected | packed | asked | decided
+    kind: str  # received | inspected | packed | asked | decided | sorted | tote_closed
     subject: str  # return id, shipment id, approval request id
     line: str = ""  # "" for the action itself; "move:<id>", "extra:<n>", "unit:<product id>"
     quantity: float = 0.0
@@ -85,6 +87,18 @@ def progress_of(op: Mapping[str, Any]) -> list[Progress]:
         return rows
     if kind == "request_approval":
         return [Progress(ASKED, str(payload["request_id"]), "", 0.0, {"operation": dict(op)})]
+    if kind == "sort_to_tote":
+        return [
+            Progress(
+                SORTED,
+                str(payload["tote"]),
+                f"unit:{payload.get('inspect_op')}",
+                1.0,
+                {"disposition": payload.get("disposition"), "product_id": payload.get("product_id")},
+            )
+        ]
+    if kind == "close_tote":
+        return [Progress(TOTE_CLOSED, str(payload["tote"]), "", float(payload.get("units") or 0), None)]
     if kind == "decide_approval":
         return [Progress(DECIDED, str(payload["request_id"]), "", 0.0, {"decision": payload.get("decision")})]
     return []

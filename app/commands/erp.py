@@ -11,6 +11,7 @@ from app.cli import CommandError
 from app.config import load_settings
 from sync.erp.address import DEFAULT_ERP_PORT, ConfigError, ErpAddress
 
+TOTES_PER_DISPOSITION = 3  # tote labels per disposition on the sheet (station erp labels --totes)
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     erp = subparsers.add_parser("erp", help="the embedded Tryton ERP with its demo data")
@@ -62,6 +63,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     labels.add_argument(
         "--out", default="demo-labels.pdf", help="the PDF file to write (default demo-labels.pdf)"
+    )
+    labels.add_argument(
+        "--totes", type=int, default=TOTES_PER_DISPOSITION, metavar="N",
+        help=f"tote labels to print per disposition (default {TOTES_PER_DISPOSITION}; a label is one trip)",
     )
     labels.set_defaults(handler=_labels)
 
@@ -213,14 +218,25 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def station_labels() -> list:
-    """The station's own sections of the label sheet (after the demo's): the scanner check-up."""
+def station_labels(totes: int = 3) -> list:
+    """The station's own sections of the label sheet (after the demo's): ``totes`` tote labels per
+    disposition for sort to tote, then the scanner check-up."""
     from app.scan.checkup import CHECKUP_LABEL
+    from sync.common.totes import TOTE_WORDS, disposition_words, tote_code
     from sync.erp.tryton.labels import Label
 
     checkup = Label(CHECKUP_LABEL, "Code128GS1", "Scanner check-up",
                     "Settings > Scanner check-up, or: station scan --check")
-    return [("Scanner check-up: what does your scanner send?", [checkup], 1)]
+    tote_labels = [
+        Label(tote_code(disposition, n), "Code128", tote_code(disposition, n),
+              f"{disposition_words(disposition)} tote (Inspect, sort to tote)")
+        for disposition in TOTE_WORDS
+        for n in range(1, totes + 1)
+    ]
+    return [  # the check-up last, where the README and Settings say it is
+        *([("Totes for sort to tote (one label per trip)", tote_labels, 3)] if tote_labels else []),
+        ("Scanner check-up: what does your scanner send?", [checkup], 1),
+    ]
 
 
 def _labels(args: argparse.Namespace) -> int:
@@ -228,7 +244,7 @@ def _labels(args: argparse.Namespace) -> int:
 
     out = Path(args.out).expanduser()
     try:
-        pages = write_label_sheet(out, extra=station_labels())
+        pages = write_label_sheet(out, extra=station_labels(max(0, getattr(args, "totes", 3))))
     except OSError as exc:
         raise CommandError(f"cannot write {out} ({exc.strerror or exc}): choose another --out") from None
     _say(f"Wrote {pages} pages of demo labels to {out}")

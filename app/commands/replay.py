@@ -73,6 +73,7 @@ def _engine(store: Any, settings: Settings) -> Any:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from app.ui.saved_settings import sorts_to_totes
     from app.workflows.replay import EventResult, parse_events, run_events
     from app.workflows.station import StationSession, rules_for
     from sync.store import Store, StoreError
@@ -131,7 +132,11 @@ def _replay(args: argparse.Namespace) -> int:
             )
         engine = _engine(store, settings)
         session = StationSession(
-            store, settings.station_id, rules=rules, requester=engine.request if engine else None
+            store,
+            settings.station_id,
+            rules=rules,
+            requester=engine.request if engine else None,
+            sort_to_totes=sorts_to_totes(settings.data_dir),
         )
 
         def show(result: EventResult) -> None:

@@ -22,6 +22,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "saves, so the next start uses them.",
     )
     add_station_options(settings)
+    settings.add_argument(
+        "--sort-to-totes",
+        choices=("on", "off"),
+        help="on: Inspect asks for the tote of each unit's disposition (sort to tote); off: units go "
+        "straight to their location (STATION_SORT_TO_TOTES=1/0 wins over the saved setting)",
+    )
     settings.set_defaults(handler=_settings)
 
 
@@ -29,12 +35,15 @@ def _settings(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from app.datadir import prepare
-    from app.ui.saved_settings import load_saved, save
+    from app.ui.saved_settings import load_saved, save, sorts_to_totes
 
     current = station_settings(args)
     new_erp = args.erp_url or os.environ.get("STATION_ERP_URL")
-    if new_erp or args.station_id:
+    sort = getattr(args, "sort_to_totes", None)
+    if new_erp or args.station_id or sort:
         saved = load_saved(current.data_dir)
+        if sort:
+            saved = replace(saved, sort_to_totes=sort == "on")
         if new_erp:
             saved = replace(saved, erp_url=current.erp.url())
         if args.station_id:
@@ -48,4 +57,5 @@ def _settings(args: argparse.Namespace) -> int:
     print(f"ERP: {current.erp.redacted()}")
     print(f"Station id: {current.station_id}")
     print(f"Data directory: {current.data_dir}")
+    print(f"Sort to totes: {'on' if sorts_to_totes(current.data_dir) else 'off'}")
     return 0

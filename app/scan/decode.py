@@ -20,16 +20,20 @@ encodes it. How an image is read depends on where it comes from:
   (paper brighter than around it) or like codes (dense strong edges) and that no read lies in are
   cut out at full resolution; a linear code in one is turned upright by the direction of its
   edges (so a row crosses every bar, at any angle), its rows averaged four by four and sharpened
-  across the bars. The frame stops once it has used ``CAMERA_BUDGET_MS`` of CPU: the next frame
-  comes a moment later.
+  across the bars, then restored across them (a Wiener filter for blur, one row filter), and bars
+  under 2 px upscaled before they are turned. Every box gets these before any gets the dear pass
+  (pyzbar on an equalised 2x upscale). The frame stops once it has used ``CAMERA_BUDGET_MS`` of
+  CPU: the next frame comes a moment later.
 
 Each code is reported once, without the phantoms decoders see in another code's bars: a piece of
-a longer read of the same symbology, an EAN-8/UPC-E on the bars of an EAN-13/UPC-A, and from a
-camera an ITF shorter than ITF-14 (see ``_unique``).
+a longer read of the same symbology, an EAN-8/UPC-E on the bars of an EAN-13/UPC-A, a read on a
+sliver of a larger code, a second text read on the same code, and from a camera an ITF shorter
+than ITF-14 (see ``_unique``).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -75,6 +79,7 @@ class _Read:
     symbology: str
     gs1: bool | None
     corners: np.ndarray  # 4x2 float, in the coordinates of the image given to decode_frame
+    decoder: str = "zxing-cpp"  # or "pyzbar", "opencv"
 
 
 def available_decoders() -> dict[str, bool]:
@@ -190,7 +195,8 @@ def _pyzbar(grey: np.ndarray) -> list[_Read]:
             points = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
         symbology = _ZBAR_NAMES.get(symbol.type, "unknown")
         # zbar drops the leading FNC1 without telling: GS1 is guessed from the text for Code 128.
-        reads.append(_Read(text, symbology, True if symbology.startswith("DataBar") else None, points))
+        gs1 = True if symbology.startswith("DataBar") else None
+        reads.append(_Read(text, symbology, gs1, points, decoder="pyzbar"))
     return reads
 
 
@@ -361,8 +367,12 @@ def _inside(box: tuple[int, int, int, int], other: tuple[int, int, int, int]) ->
 
 
 def _covered(box: tuple[int, int, int, int], reads: Sequence[_Read]) -> bool:
+    """True when a read lies in ``box``. A short ITF from a camera does not count: it is a piece of
+    a blurred ITF-14 that ``_unique`` drops, and the box still holds the whole code to read."""
     x, y, w, h = box
     for read in reads:
+        if read.symbology == "ITF" and len(read.text) < MIN_CAMERA_ITF_LENGTH:
+            continue
         cx, cy = read.corners.mean(axis=0)
         if x <= cx <= x + w and y <= cy <= y + h:
             return True
@@ -413,7 +423,7 @@ def _curved_qr(grey: np.ndarray) -> list[_Read]:
                 if points is not None and np.asarray(points).size >= 8
                 else np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
             )
-            reads.append(_Read(text, "QRCode", None, corners))
+            reads.append(_Read(text, "QRCode", None, corners, decoder="opencv"))
             break
     return reads
 
@@ -448,6 +458,9 @@ CAMERA_BUDGET_MS = 28.0
 MIN_REGION_FRAME = 32
 ANGLE_SIZE = 640  # thin bars vanish on a smaller copy, leaving the label's outline and print
 MIN_COHERENCE = 0.2  # below this a region's edges have no one direction: a 2D code, or print
+# A box found by its edges alone holds a code only if they nearly all run one way: lines of print
+# stay under 0.5, the codes read there were over 0.8 (on the bench frames).
+MIN_CODE_COHERENCE = 0.5
 
 
 def _bar_angle(grey: np.ndarray) -> tuple[float, float]:
@@ -474,7 +487,11 @@ def _rotated(grey: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
     nw, nh = int(h * sin + w * cos + 0.5), int(h * cos + w * sin + 0.5)
     matrix[0, 2] += nw / 2 - w / 2
     matrix[1, 2] += nh / 2 - h / 2
-    canvas = cv2.warpAffine(grey, matrix, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # A constant border (the image's mean grey): three times faster than replicating the edge.
+    canvas = cv2.warpAffine(
+        grey, matrix, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+        borderValue=int(cv2.mean(grey)[0]),
+    )  # fmt: skip
     return canvas, matrix
 
 
@@ -482,6 +499,31 @@ def _across_bars(grey: np.ndarray, sharpen: float) -> np.ndarray:
     """For upright bars: sharpen across them (undoes some defocus and motion blur), not along."""
     soft = cv2.GaussianBlur(grey, (0, 0), sigmaX=sharpen, sigmaY=0.1)
     return cv2.addWeighted(grey, 2.5, soft, -1.5, 0)
+
+
+@functools.cache
+def _wiener_taps(sigma: float, noise: float, reach: int = 16) -> np.ndarray:
+    """A row filter (1 x (2 reach + 1)) undoing a Gaussian blur of ``sigma`` px: the Wiener
+    filter's kernel, cut to ``reach`` taps either side and scaled to keep the mean grey."""
+    size = 256
+    x = np.arange(size)
+    x = np.minimum(x, size - x)
+    blur = np.exp(-0.5 * (x / sigma) ** 2)
+    spectrum = np.fft.rfft(blur / blur.sum())
+    taps = np.roll(np.fft.irfft(np.conj(spectrum) / (np.abs(spectrum) ** 2 + noise), size), size // 2)
+    taps = taps[size // 2 - reach : size // 2 + reach + 1]
+    return (taps / taps.sum()).reshape(1, -1).astype(np.float32)
+
+
+def _deconvolved(upright: np.ndarray, sigma: float, noise: float = 0.005) -> np.ndarray:
+    """For upright bars: each row restored by a Wiener filter for a Gaussian blur of ``sigma`` px
+    across the bars (defocus, a lens's softness, a short shake across the bars). Sharper edges than
+    unsharp masking where bars 1.5-2 px wide run into each other."""
+    return cv2.filter2D(upright, -1, _wiener_taps(sigma, noise), borderType=cv2.BORDER_REPLICATE)
+
+
+def _upscaled_2x_cubic(grey: np.ndarray) -> np.ndarray:
+    return cv2.resize(grey, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
 
 
 def _both(upright: np.ndarray) -> list[_Read]:
@@ -493,16 +535,18 @@ def _both(upright: np.ndarray) -> list[_Read]:
 
 
 def _read_region(grey: np.ndarray, box: tuple[int, int, int, int], deadline: float,
-                 need_direction: bool = False) -> list[_Read]:  # fmt: skip
+                 need_direction: bool = False, dear: bool = False) -> list[_Read]:  # fmt: skip
     """Codes in one box of a camera frame, read harder than the whole frame was: a linear code
     turned upright first (a row then crosses all of its bars, whatever its angle), then averaged
-    along its bars and sharpened across them, upscaled when its bars are thin; a 2D code equalised
-    and upscaled. ``need_direction``: skip the box unless its edges look like bars."""
+    along its bars and sharpened or restored across them, upscaled before it is turned when its
+    bars are thin; a 2D code equalised and upscaled. ``need_direction``: a box found by its edges
+    alone, tried only if they nearly all run one way, and only on averaged rows. ``dear``: only the
+    costly last attempt (pyzbar on the equalised 2x upscale), once every box had the others."""
     x, y, w, h = box
     crop = grey[y : y + h, x : x + w]
     angle, coherence = _bar_angle(crop)
     linear = coherence >= MIN_COHERENCE
-    if need_direction and not linear:
+    if need_direction and coherence < MIN_CODE_COHERENCE:
         return []
     identity = np.array([[1, 0, 0], [0, 1, 0]], np.float64)
 
@@ -512,30 +556,48 @@ def _read_region(grey: np.ndarray, box: tuple[int, int, int, int], deadline: flo
         return image, identity
 
     def attempts():
+        if dear:
+            if linear and max(crop.shape) <= MAX_UPSCALED / 2 and pyzbar is not None:
+                # Bars a pixel or two wide, in poor light: pyzbar on the equalised 2x upscale reads
+                # some that zxing-cpp does not (thin Code 39 at the frame's edge). On labels only,
+                # and last: it costs as much as all the other attempts on a label together.
+                yield np.array([[2, 0, 0], [0, 2, 0]], np.float64), lambda: _pyzbar(_equalised_2x(crop))
+            return
         image, matrix = upright(crop)
-        yield matrix, lambda: _zxing(image, try_rotate=not linear, try_invert=False)
-        if linear:
-            # Rows averaged four by four: noise, grain and JPEG blocks cancel, the bars do not, and
-            # the decoders have a quarter of the rows to scan.
+        if not linear:
+            yield matrix, lambda: _zxing(image, try_invert=False)
+        else:
+            # Rows averaged four by four first: noise, grain and JPEG blocks cancel, the bars do
+            # not, and the decoder has a quarter of the rows to scan (most codes read here).
             flat = cv2.resize(
                 image, (image.shape[1], max(8, image.shape[0] // 4)), interpolation=cv2.INTER_AREA
             )
             fy = flat.shape[0] / image.shape[0]
             squash = np.array([[1, 0, 0], [0, fy, 0]], np.float64) @ np.vstack([matrix, [0, 0, 1]])
-            for sharpen in (1.2, 2.5):
-                yield squash, lambda s=sharpen: _both(_across_bars(flat, s))
+            yield squash, lambda: _both(_across_bars(flat, 1.2))
+            if need_direction:
+                return  # a box of edges: the other attempts never read one (bench frames)
+            yield squash, lambda: _both(_across_bars(flat, 2.5))
+            # Every row: a code whose bars lean (perspective) loses them in the averaged rows.
+            yield matrix, lambda: _zxing(image, try_rotate=False, try_invert=False)
             wide = np.array([[2, 0, 0], [0, 1, 0]], np.float64) @ np.vstack([squash, [0, 0, 1]])
-            yield (
-                wide,
-                lambda: _both(
-                    _across_bars(cv2.resize(flat, None, fx=2, fy=1, interpolation=cv2.INTER_CUBIC), 2.0)
-                ),
-            )
-            if max(crop.shape) <= MAX_UPSCALED / 2 and pyzbar is not None and not need_direction:
-                # Bars a pixel or two wide, in poor light: pyzbar on the equalised 2x upscale reads
-                # some that zxing-cpp does not (thin Code 39 at the frame's edge). On labels only.
-                yield np.array([[2, 0, 0], [0, 2, 0]], np.float64), lambda: _pyzbar(_equalised_2x(crop))
-        elif max(crop.shape) <= MAX_UPSCALED / 2:
+            stretched = cv2.resize(flat, None, fx=2, fy=1, interpolation=cv2.INTER_CUBIC)
+            yield wide, lambda: _both(_across_bars(stretched, 2.0))
+            yield wide, lambda: _both(_deconvolved(stretched, 2.0))
+            if max(crop.shape) <= MAX_UPSCALED / 2:
+                # Bars 1.3-1.8 px wide: turning them upright smears them into each other unless the
+                # label is upscaled first; then averaged eight rows by eight, and restored.
+                big, turn = _rotated(_upscaled_2x_cubic(crop), angle)
+                rows = max(8, big.shape[0] // 8)
+                thin = cv2.resize(big, (big.shape[1], rows), interpolation=cv2.INTER_AREA)
+                to_thin = (
+                    np.array([[1, 0, 0], [0, thin.shape[0] / big.shape[0], 0], [0, 0, 1]], np.float64)
+                    @ np.vstack([turn, [0, 0, 1]])
+                    @ np.diag([2.0, 2.0, 1.0])
+                )[:2]
+                yield to_thin, lambda: _both(thin)
+                yield to_thin, lambda: _both(_deconvolved(thin, 2.0))
+        if not linear and max(crop.shape) <= MAX_UPSCALED / 2:
             # A 2D code the whole frame missed is small or faint: equalised and upscaled.
             yield (
                 np.array([[2, 0, 0], [0, 2, 0]], np.float64),
@@ -570,11 +632,14 @@ def _camera(grey: np.ndarray, budget_ms: float) -> list[_Read]:
         for box in code_regions(grey, half=half)
         if not any(_inside(box, label) for label in labels)
     ]
-    for box, need_direction in boxes:
-        if time.thread_time() > deadline:
-            break
-        if not _covered(box, reads):
-            reads += _read_region(grey, box, deadline, need_direction)
+    # Every box gets the cheap attempts before any gets the dear one: a frame with three labels
+    # reads all three rather than spending its budget on the first.
+    for dear in (False, True):
+        for box, need_direction in boxes:
+            if time.thread_time() > deadline:
+                break
+            if not (dear and need_direction) and not _covered(box, reads):
+                reads += _read_region(grey, box, deadline, need_direction, dear)
     return reads
 
 
@@ -620,12 +685,28 @@ def _unique(reads: list[_Read], *, camera: bool) -> list[_Read]:
       misread of moving cameras, and ITF on the warehouse floor is ITF-14;
     * two different texts of the same symbology and length read on the same bars of a code without
       a check character (a damaged Code 39 read as ``LOC-G27-6`` and ``LOC-G27B6``): one of them is
-      a misread and nothing tells which, so neither is kept — a misread is worse than no read.
+      a misread and nothing tells which, so neither is kept — a misread is worse than no read;
+    * a read on a sliver of another, much larger read (codes do not overlap): an EAN-13 read along
+      one slanted line through a UPC-A's bars (``9074932437075`` on ``0023942431015``), an ITF in a
+      QR code's modules;
+    * two texts of one symbology on the same place, as large as each other: pyzbar's and zxing-cpp's
+      readings of a QR code in Shift JIS or of a Code 128 with FNC4, where zxing-cpp's is kept (it
+      follows the symbol's character set); two EAN/UPC texts on the same bars, one read by both
+      decoders three times or more over the passes and the other once: the first is kept;
+      otherwise neither.
     """
     seen: dict[str, _Read] = {}
+    votes: dict[str, int] = {}
+    decoders: dict[str, set[str]] = {}
     for read in reads:
         seen.setdefault(read.text, read)
+        votes[read.text] = votes.get(read.text, 0) + 1
+        decoders.setdefault(read.text, set()).add(read.decoder)
     kept = list(seen.values())
+
+    def outreads(a: _Read, b: _Read) -> bool:
+        """``a`` read by both decoders, three times or more over the passes; ``b`` once."""
+        return votes[a.text] >= 3 and len(decoders[a.text]) >= 2 and votes[b.text] == 1
 
     def phantom(r: _Read) -> bool:
         if camera and r.symbology == "ITF" and len(r.text) < MIN_CAMERA_ITF_LENGTH:
@@ -646,7 +727,69 @@ def _unique(reads: list[_Read], *, camera: bool) -> list[_Read]:
             for o in kept
         )
 
-    return [r for r in kept if not phantom(r) and not rival(r)]
+    def on_another(r: _Read) -> bool:
+        """A sliver of a larger code, or one of two texts read on the same code."""
+        centre = r.corners.mean(axis=0)
+        for o in kept:
+            if o is r:
+                continue
+            larger = _thick(o) and _area(o) >= SLIVER_RATIO * _area(r)
+            if r.symbology in _SELF_CHECKED:
+                # A QR code can hold another (a "double QR"); only the same symbol read twice
+                # (as large, on the same place) is two readings of one code.
+                same = o.symbology == r.symbology and _holds(o, centre) and _holds(r, o.corners.mean(axis=0))
+                if not same or max(_area(o), _area(r)) > 2 * min(_area(o), _area(r)):
+                    continue
+            elif _family(o) != _family(r):
+                if larger and _holds(o, centre):
+                    return True  # an ITF in a QR code's modules
+                continue
+            elif not (_holds(o, centre) or _on_bars(centre, o) or _on_bars(o.corners.mean(axis=0), r)):
+                continue
+            if larger:
+                return True
+            if _thick(r) and _area(r) >= SLIVER_RATIO * _area(o):
+                continue  # o is the sliver
+            if outreads(r, o):
+                continue
+            same_symbol = (
+                o.symbology == r.symbology and _holds(o, centre) and _holds(r, o.corners.mean(axis=0))
+            )
+            if outreads(o, r) or not (same_symbol and r.decoder == "zxing-cpp" and o.decoder == "pyzbar"):
+                return True  # outread, pyzbar's reading of zxing-cpp's symbol, or nothing tells: neither
+        return False
+
+    kept = [r for r in kept if not phantom(r) and not rival(r)]
+    return [r for r in kept if not on_another(r)]  # among the reads left: a piece of one is no rival
+
+
+# A read whose box is this many times smaller than another's it lies on is a sliver of that one.
+SLIVER_RATIO = 4.0
+
+
+def _area(read: _Read) -> float:
+    return max(1.0, abs(float(cv2.contourArea(read.corners.astype(np.float32)))))
+
+
+def _holds(read: _Read, point: np.ndarray) -> bool:
+    """True when ``point`` lies in ``read``'s box (on its edge included)."""
+    contour = read.corners.astype(np.float32).reshape(-1, 1, 2)
+    return cv2.pointPolygonTest(contour, (float(point[0]), float(point[1])), False) >= 0
+
+
+def _thick(read: _Read) -> bool:
+    """A box, not a line: a decoder that read a code on one scan line gives a sliver of it."""
+    (_, _), (w, h), _ = cv2.minAreaRect(read.corners.astype(np.float32))
+    return min(w, h) >= 0.15 * max(w, h, 1.0)
+
+
+def _on_bars(point: np.ndarray, read: _Read) -> bool:
+    return read.symbology not in _SELF_CHECKED and _in_bars_of(point, read.corners)
+
+
+def _family(read: _Read) -> str:
+    """EAN and UPC are one family: decoders read any of them on the others' bars."""
+    return "EAN/UPC" if read.symbology in _SHORT_RETAIL + _LONG_RETAIL else read.symbology
 
 
 def _overlap(a: _Read, b: _Read) -> bool:

@@ -22,6 +22,7 @@ class SavedSettings:
     scanner_suffix: str = "enter"  # what the scanner sends after a code: "enter" or "tab"
     camera: str | None = None  # camera index or device path, None = none chosen
     gs_replacement: str | None = None  # the printable stand-in the scanner sends for GS1's GS
+    sort_to_totes: bool = False  # Inspect asks for the tote of each unit's disposition
 
 
 def load_saved(data_dir: Path) -> SavedSettings:
@@ -32,6 +33,15 @@ def load_saved(data_dir: Path) -> SavedSettings:
         return SavedSettings()
     known = {k: v for k, v in data.items() if k in SavedSettings.__dataclass_fields__}
     return SavedSettings(**known)
+
+
+def sorts_to_totes(data_dir: Path, environ: Any = None) -> bool:
+    """Whether this station sorts inspected units into totes: ``STATION_SORT_TO_TOTES`` (1 / 0)
+    when set, else the saved setting (``station settings --sort-to-totes on``)."""
+    env = (environ if environ is not None else os.environ).get("STATION_SORT_TO_TOTES", "").strip().lower()
+    if env:
+        return env in ("1", "on", "yes", "true")
+    return bool(load_saved(data_dir).sort_to_totes)
 
 
 def save(data_dir: Path, saved: SavedSettings) -> None:

@@ -23,6 +23,8 @@ Vocabulary (one key per line, plus an optional ``expect``)::
                                               or a serial sold)
     {"sale": "SO-1003"}                       open the unannounced return against a sale the search found
     {"blind": {}}                             no sale (or offline): receive the items blind, to quarantine
+    {"close_tote": {}}                        Inspect, sorting into totes: the next tote scanned is closed
+                                              (a tote's label is a scan: {"scan": "TOTE-REFURB-0001"})
 
 Blank lines and lines starting with ``#`` are skipped.
 """
@@ -41,7 +43,7 @@ from app.workflows.station import StationSession
 
 EVENT_KINDS = (
     "signin", "signout", "task", "scan", "confirm", "photo", "grade", "check", "override", "approve",
-    "refuse", "undo", "cancel", "search", "sale", "blind",
+    "refuse", "undo", "cancel", "search", "sale", "blind", "close_tote",
 )  # fmt: skip
 
 
@@ -254,6 +256,8 @@ def _play(session: StationSession, event: Event, base_dir: Path) -> Outcome:
             return session.choose_sale(value)
         case "blind":
             return session.receive_blind()
+        case "close_tote":
+            return session.close_tote()
         case "photo":
             spec = value if isinstance(value, dict) else {"path": value}
             path = (base_dir / spec["path"]).resolve()

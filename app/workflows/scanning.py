@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from app.scan import parse_typed
+from sync.common.totes import Tote, read_tote
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,11 @@ class ScannedCode:
     expiry: date | None = None
     serial: str | None = None
     problem: str | None = None  # why a code that looked like GS1 could not be read, in a worker's words
+
+    @property
+    def tote(self) -> Tote | None:
+        """The tote a tote label names (sort to tote: ``TOTE-REFURB-0003``), else None."""
+        return None if self.gtin or self.is_gs1 else read_tote(self.data)
 
     @property
     def is_gs1(self) -> bool:

@@ -72,6 +72,7 @@ class StationSession:
         idle_sign_out: timedelta = DEFAULT_IDLE_SIGN_OUT,
         gs_replacement: str | None = None,
         requester: Callable[..., Any] | None = None,
+        sort_to_totes: bool | Callable[[], bool] = False,
     ) -> None:
         self.store = store
         self.station_id = station_id
@@ -81,6 +82,9 @@ class StationSession:
         self.gs_replacement = gs_replacement  # the scanner's printable stand-in for GS1's GS
         # The sync engine's online request port (SyncEngine.request); None: no ERP, always offline.
         self.requester = requester
+        # Inspect asks for the tote of each unit's disposition (app/workflows/tasks/sorting.py); a
+        # function gives the station's setting as it is now (the Settings screen may change it)
+        self.sort_to_totes = sort_to_totes
         self._person: Person | None = None
         self._task: Task | None = None
         self._last_action: datetime | None = None
@@ -385,6 +389,15 @@ class StationSession:
     def cancel(self) -> Outcome:
         """Drop the work in progress of the current task; nothing is sent."""
         return self._act(lambda task: task.cancel())
+
+    def close_tote(self) -> Outcome:
+        """Inspect, sorting into totes: the next tote label scanned is closed (a full tote)."""
+        refusal = self._gate(need_task=True)
+        if refusal:
+            return refusal
+        if self._task.kind != "inspect":
+            return self._record(Refusal("not_here", "totes are closed in Inspect"))
+        return self._act(lambda task: task.close_tote())
 
     def search_sales(self, query: str) -> Outcome:
         """Receive: find the sale an unannounced parcel came from (online; customer data masked)."""

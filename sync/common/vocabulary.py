@@ -27,6 +27,8 @@ INVENTORY_STATES: dict[str, str] = {
     "in_transit": "In Transit",
     "received": "Received",
     "in_inspection": "In Inspection",
+    # on the sort table: inspected, waiting in a tote for its disposition's location
+    "sorting": "Sorting",
     "sellable": "Sellable",
     "refurbish": "Refurbish",
     "quarantine": "Quarantine",

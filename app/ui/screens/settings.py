@@ -87,6 +87,8 @@ def Settings(model: StationModel) -> ft.Control:
                 on_change=lambda e: set_suffix(e.control.selected[0] if e.control.selected else "enter"),
                 segments=[ft.Segment(value="enter", label="Enter"), ft.Segment(value="tab", label="Tab")],
             ),
+            ft.Switch(label="Sort inspected units into totes", value=station.sort_to_totes,
+                      on_change=lambda e: model.say("good", station.save_sort_to_totes(e.control.value))),
         ]),
         ScannerCheckup(model),
         section("Camera", [

@@ -16,6 +16,7 @@ from app.ui.model import StationModel
 from app.ui.station_health import station_health
 from app.ui.widgets import Frame, big_button, bind, button_row, muted, section
 from app.workflows.priority import by_urgency, is_late
+from app.workflows.tasks.sorting import open_totes
 
 OUTBOX_STATES = ("failed", "conflict", "pending", "sending")
 
@@ -105,6 +106,9 @@ def Supervise(model: StationModel) -> ft.Control:
         received = [(f"ret-{r['id']}", f"{r['rma']} · {r['customer']}", r.get("write_date"))
                     for r in store.returns("received")]
         stages.append(("Received, not inspected", received))
+        totes = [(f"tote-{t.code}", f"{t.code} · {t.label} · {t.units} unit(s)", t.opened_at)
+                 for t in open_totes(store)]  # this station's open totes on the sort table
+        stages.append(("Open totes", totes))
         approvals = [(f"apr-{a['request_id']}", f"{a['summary']}", a.get("requested_at"))
                      for a in store.approvals("pending")]
         stages.append(("Approvals pending", approvals))

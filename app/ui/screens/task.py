@@ -15,6 +15,7 @@ from app.ui import theme
 from app.ui.camera_scan import is_desk
 from app.ui.model import StationModel
 from app.ui.order_queue import order_queue
+from app.ui.screens.tote import tote_controls
 from app.ui.widgets import Frame, big_button, bind, button_row, muted, section, use_latest
 
 GRADE_LABELS = {"A": "like new", "B": "good", "C": "fair", "D": "damaged", "F": "unsaleable"}
@@ -291,6 +292,8 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
     if view.subject:
         body.append(ft.Text(view.subject, size=20, weight=ft.FontWeight.BOLD))
     body.append(ft.Text(view.prompt, size=theme.TEXT, color=theme.INFO))
+    if (sorting := tote_controls(view, session, done)) is not None:
+        body.append(sorting)  # Inspect at a station that sorts: the tote for the unit (screens/tote.py)
     if actions is not None and unit is None:
         # receiving and packing: the worker scans and does not scroll, so Confirm sits up here,
         # in sight on a handheld; inspecting ends at the bottom of the form, so it goes there

@@ -19,6 +19,7 @@ from app.workflows.tasks.base import (
     receipt_queued_here,
     unreadable,
 )
+from app.workflows.tasks.sorting import Sorting
 from app.workflows.views import (
     CheckView,
     LineView,
@@ -43,17 +44,25 @@ class InspectTask(Task):
         self.return_id: int | None = None
         self.unit: dict[str, Any] | None = None
         self.finished: list[str] = []
+        self.sorting = Sorting(desk)
 
     def to_draft(self) -> dict[str, Any]:
-        return {"kind": self.kind, "return_id": self.return_id, "unit": self.unit, "finished": self.finished}
+        return {
+            "kind": self.kind,
+            "return_id": self.return_id,
+            "unit": self.unit,
+            "finished": self.finished,
+            "sorting": self.sorting.to_draft(),
+        }
 
     def restore(self, data: Mapping[str, Any]) -> None:
         self.return_id = data.get("return_id")
         self.unit = dict(data["unit"]) if data.get("unit") else None
         self.finished = list(data.get("finished", []))
+        self.sorting.restore(data.get("sorting"))
 
     def has_progress(self) -> bool:
-        return self.unit is not None
+        return self.unit is not None or self.sorting.waiting is not None
 
     def the_return(self) -> Return | None:
         return self.desk.store.return_(self.return_id) if self.return_id is not None else None
@@ -105,6 +114,9 @@ class InspectTask(Task):
 
     # --- scans -----------------------------------------------------------------------------------
     def scan(self, code: ScannedCode) -> Outcome:
+        sorted_ = self.sorting.scan(code)  # a tote label, or anything while a unit waits for its tote
+        if sorted_ is not None:
+            return sorted_
         store = self.desk.store
         product = lookup_product(self.desk, code)
         if product is None:
@@ -352,7 +364,20 @@ class InspectTask(Task):
             return None
         return self.desk.rules.decide(self._facts(), chosen=self.unit.get("chosen"))
 
-    def cancel(self) -> Accepted:
+    def close_tote(self) -> Outcome:
+        """The "Close tote" button: the next tote label scanned is closed (sorting.py)."""
+        return self.sorting.arm_close()
+
+    def cancel(self) -> Outcome:
+        if self.sorting.waiting is not None:
+            return Refusal(
+                "tote_needed",
+                f"the {self.sorting.waiting['name']} is inspected and sent: put it in its tote "
+                "(scan the tote)",
+            )
+        if self.sorting.closing:
+            self.sorting.closing = False
+            return Accepted("closing a tote cancelled")
         if self.unit is not None:
             name = self.unit["name"]
             self.unit = None
@@ -398,9 +423,11 @@ class InspectTask(Task):
             depends.append(receipt.op_id)
         note = (reason or "").strip() or None
         checklist = {k: v for k, v in self._answers().items() if v is not None}
+        to_sort = self.sorting.enabled and not decision.approval_required
         inspect = self.desk.operation(
             "inspect_item",
             {
+                **({"to_sort": True} if to_sort else {}),
                 "return_id": ret["id"],
                 "product_id": unit["product_id"],
                 "quantity": 1,
@@ -449,10 +476,12 @@ class InspectTask(Task):
         self.finished.append(words)
         self.unit = None
         left = self._waiting(ret)
-        if left:
+        if to_sort:
+            words += ". " + self.sorting.wait_for_tote(inspect.id, inspect.payload, unit["name"]) + "."
+        elif left:
             words += ". Scan the next unit."
-        else:
-            words += f". {ret['rma']} is fully inspected."
+        if not left:
+            words += f"{' ' if to_sort else '. '}{ret['rma']} is fully inspected."
             self.return_id = None
         return Accepted(words, operations=tuple(ops))
 
@@ -464,7 +493,8 @@ class InspectTask(Task):
                 title="Inspect and grade",
                 subject=None,
                 finished=tuple(self.finished),
-                prompt="Scan a received return's label, or a unit from it",
+                prompt=self.sorting.prompt() or "Scan a received return's label, or a unit from it",
+                extra=self._sort_extra(),
             )
         received, inspected = self._received(ret), self._inspected(ret["id"])
         lines = []
@@ -522,6 +552,7 @@ class InspectTask(Task):
         else:
             prompt = "Scan the next unit of this return"
         decision = unit_view.decision if unit_view else None
+        prompt = self.sorting.prompt() or prompt
         return TaskView(
             kind=self.kind,
             title=f"Inspect {ret['rma']} ({ret['number']}) — reason: {ret.get('reason')}",
@@ -534,4 +565,17 @@ class InspectTask(Task):
             confirm_label="Confirm and ask a supervisor"
             if decision and decision.approval_required
             else "Confirm disposition",
+            extra=self._sort_extra(),
         )
+
+    def _sort_extra(self) -> dict[str, Any]:
+        """What the screen shows of sorting: the unit waiting for a tote, the tote last filled."""
+        if not self.sorting.enabled:
+            return {}
+        waiting = self.sorting.waiting
+        return {
+            "sorting": True,
+            "tote_for": waiting["disposition"] if waiting else None,
+            "last_tote": self.sorting.last_tote,
+            "closing": self.sorting.closing,
+        }

@@ -24,6 +24,8 @@ Notable records (with the default seed):
   pack; OUT-1101 holds a lot-tracked item with its lot set on the move (a long-dated lot), OUT-1104
   and OUT-1108 an electronics item (any serial in stock will do). Each has a service class and a
   due time (``ORDER_SERVICE``): OUT-1101, -1103 and -1108 are late (due before today).
+- Under the storage zone: Quarantine, Refurbishment, Return to Vendor, and the Sort Table (SORT,
+  inventory state "sorting") where a station that sorts puts inspected units into totes.
 - Quality controls on the return's ``do`` for "Consumer Electronics" and "Health & Wellness".
 - People (badge / PIN / roles): U-RECV-1 / 1111 receiver, U-INSP-1 / 2222 inspector,
   U-PACK-1 / 3333 packer, U-SUPV-1 / 4444 supervisor, U-LEAD-1 / 5555 receiver + inspector,
@@ -482,6 +484,8 @@ class _Writer:
                     ("Quarantine", "QUAR", "quarantine"),
                     ("Refurbishment", "REFURB", "refurbish"),
                     ("Return to Vendor", "RTV", "vendor_return"),
+                    # the sort table: inspected units wait there in totes (sort to tote, tote.py)
+                    ("Sort Table", "SORT", "sorting"),
                 )
             ]
         )

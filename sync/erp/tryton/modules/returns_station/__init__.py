@@ -81,6 +81,7 @@ Where things are in this module:
     lookups.py     products, lots, returns and locations by the ids and names stations send
     service_level.py the sale's service class and due time, carried to its outgoing shipment
     sale_search.py ``returns.station.sale_search.find``: sales for an unannounced return (masked)
+    tote.py        sort to tote: the sort location, totes as stock.package on an internal shipment
     packing.py     the pack algorithm (confirm_pack, and decide_approval for a held short pack)
     approval.py    ``returns.station.approval``, a Workflow whose transitions are data
     evidence.py    ``returns.station.evidence``: RPC ``gather`` (an evidence pack's records) and ``attach``
@@ -111,6 +112,7 @@ from . import (
     service_level,
     station_status,
     stock,
+    tote,
 )
 
 
@@ -141,6 +143,8 @@ def register() -> None:
         station_status.StationRefusalCount,
         service_level.Sale,
         sale_search.SaleSearch,
+        tote.Move,
+        tote.Package,
         module="returns_station",
         type_="model",
     )

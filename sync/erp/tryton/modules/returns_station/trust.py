@@ -30,6 +30,8 @@ ROLES_FOR_TYPE = {
     "request_approval": ("inspector", "packer", "receiver"),
     "decide_approval": ("supervisor",),
     "confirm_pack": ("packer",),
+    "sort_to_tote": ("inspector",),
+    "close_tote": ("inspector",),
 }
 # Types a station sends about itself, not for a person: its ERP login vouches for them, and their
 # ``user`` is empty (a status goes every few minutes whether anyone is signed in or not).

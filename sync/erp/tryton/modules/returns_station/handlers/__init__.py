@@ -12,12 +12,14 @@ A new operation type, or a new version of one: a new module here and one line in
 from ..exceptions import StationRefusal
 from . import (
     blind_receipt,
+    close_tote,
     confirm_pack,
     decide_approval,
     inspect_item,
     open_return,
     receive_return,
     request_approval,
+    sort_to_tote,
     station_status,
     upload_photo,
 )
@@ -32,6 +34,8 @@ HANDLERS = {
     ("open_return", 1): open_return.apply,
     ("blind_receipt", 1): blind_receipt.apply,
     ("station_status", 1): station_status.apply,
+    ("sort_to_tote", 1): sort_to_tote.apply,
+    ("close_tote", 1): close_tote.apply,
 }
 
 

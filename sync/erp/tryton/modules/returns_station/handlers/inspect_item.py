@@ -5,7 +5,11 @@ Payload: ``return_id``, ``product_id``, ``quantity`` (1), ``lot`` / ``serial``, 
 ``checklist``, ``disposition`` (lookups.DISPOSITION_STATES), ``rule_id``, ``rules_version``,
 ``refund``, ``note``,
 ``photos`` (hashes already uploaded), ``approval_required`` (the unit is held, its inspection
-pending, until ``decide_approval``). The return goes to ``done`` once every unit is disposed.
+pending, until ``decide_approval``), ``to_sort`` (optional: the station sorts into totes; the unit
+goes to the warehouse's sort location, not to its disposition's, and a ``sort_to_tote`` and its
+tote's ``close_tote`` carry it on: tote.py; a held unit, or a warehouse without a sort location,
+goes straight to the disposition's location as without it). The return goes to ``done`` once
+every unit is disposed.
 The unit is the one named (its lot or serial exactly, no other unit stands in) and a unit of an
 expired or recalled lot is never restocked, whatever the payload says.
 """
@@ -17,7 +21,7 @@ from trytond.model.modelview import ButtonActionException
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-from .. import lookups
+from .. import lookups, tote
 from ..exceptions import StationConflict, StationRefusal
 from ..savepoint import open_savepoint, release, rollback_to
 
@@ -87,7 +91,10 @@ def apply(op, photo):
         station_note=payload.get("note"),
     )
     inspection.save()
-    move.to_location = lookups.disposition_location(shipment, payload["disposition"])
+    sort_table = None
+    if payload.get("to_sort") and not payload.get("approval_required"):
+        sort_table = tote.sort_location(shipment.warehouse)
+    move.to_location = sort_table or lookups.disposition_location(shipment, payload["disposition"])
     move.station_inspection = inspection
     move.station_disposition = "held" if payload.get("approval_required") else "disposed"
     move.save()
@@ -99,7 +106,9 @@ def apply(op, photo):
         Inspection.pass_([inspection])
         state = "passed"
     finished = finish_return(shipment)
+    sorting = {"to_sort": sort_table is not None} if payload.get("to_sort") else {}
     return {
+        **sorting,
         "inspection_id": inspection.id,
         "inspection_state": state,
         "move_id": move.id,
