@@ -206,7 +206,7 @@ class Station:
         from app.workflows.station import StationSession, rules_for
 
         if self.rules is None:
-            self.rules = rules_for(self.settings.data_dir)
+            self.rules = rules_for(self.store)
         idle = timedelta(seconds=self.idle_sign_out_s)
         requester = self.engine.request if self.engine is not None else None
         session = StationSession(self.store, self.station_id, rules=self.rules, idle_sign_out=idle,

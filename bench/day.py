@@ -344,9 +344,10 @@ class Erp:
 
 # --- the station process ------------------------------------------------------------------------------
 class _TimedConnector:
-    """The real connector, timing each apply_batch from the batch sent to its result received."""
+    """The real connector, timing each apply_batch from the batch sent to its result received
+    (time the operations waited in the outbox before it is not counted), and each pull."""
 
-    def __init__(self, inner: Any, sink: list[list[float]]) -> None:
+    def __init__(self, inner: Any, sink: list[list[Any]]) -> None:
         self.inner = inner
         self.sink = sink
 
@@ -358,7 +359,17 @@ class _TimedConnector:
             ok = True
             return results
         finally:
-            self.sink.append([time.time(), time.perf_counter() - started, len(ops), ok])
+            self.sink.append([time.time(), time.perf_counter() - started, len(ops), ok, "apply"])
+
+    def pull(self, cursors: dict[str, str]) -> Any:
+        started = time.perf_counter()
+        ok = False
+        try:
+            result = self.inner.pull(cursors)
+            ok = True
+            return result
+        finally:
+            self.sink.append([time.time(), time.perf_counter() - started, 0, ok, "pull"])
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -460,10 +471,24 @@ def run_station(args: argparse.Namespace) -> int:
     station_id = f"day-{args.index:02d}"
     address = ErpAddress.parse(os.environ["DAY_ERP_URL"])
     latencies: list[list[float]] = []
+    logins_file = work / "logins.json"  # a station started again after a crash counts on
+    logins = [json.loads(logins_file.read_text()) if logins_file.exists() else 0]
+
+    def connector() -> _TimedConnector:
+        inner = TrytonConnector(address, timeout=args.timeout)
+        login = inner.rpc.login
+
+        def counted(*a: Any, **k: Any) -> None:
+            logins[0] += 1
+            login(*a, **k)
+
+        inner.rpc.login = counted  # type: ignore[method-assign]
+        return _TimedConnector(inner, latencies)
+
     store = Store.open(work / "station.sqlite", photos_dir=work / "photos-store")
     engine = SyncEngine(
         store,
-        lambda: _TimedConnector(TrytonConnector(address, timeout=args.timeout), latencies),
+        connector,
         station=station_id,
         batch_size=args.batch,
     )
@@ -480,10 +505,19 @@ def run_station(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(line, flush=True)
 
-    def sync() -> Any:
+    next_pull = [0.0]
+
+    def sync(*, pull: bool | None = None) -> Any:
+        # Push after every task; pull as the app's engine does, every --pull-every seconds
+        # (0: after every push too), since the reference data rarely changes under a station.
         say("SYNC")
-        report = engine.sync_once()
+        if pull is None:
+            pull = time.monotonic() >= next_pull[0]
+        report = engine.sync_once(pull=pull)
+        if pull and report.pulled:
+            next_pull[0] = time.monotonic() + args.pull_every
         lat_file.write_text(json.dumps(latencies))
+        logins_file.write_text(json.dumps(logins[0]))
         return report
 
     deadline = time.monotonic() + args.pull_timeout
@@ -560,6 +594,7 @@ def run_station(args: argparse.Namespace) -> int:
                 "tasks": len(tasks),
                 "drained_at": time.time(),
                 "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                "logins": logins[0],
                 "counts": store.queue_counts(),
             }
         )
@@ -645,6 +680,73 @@ class Station:
     lines: list[str] = field(default_factory=list)
 
 
+class CpuSampler:
+    """CPU used by what the day started, by part (stations, the Tryton servers, PostgreSQL), read
+    from /proc every second over this process's descendants: where the day saturates."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self._last: dict[int, tuple[str, float]] = {}
+        self._stop = threading.Event()
+        self._tick = os.sysconf("SC_CLK_TCK")
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.started = time.monotonic()
+        self.ended: float | None = None
+
+    def start(self) -> CpuSampler:
+        self._thread.start()
+        return self
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join(5)
+        self.ended = time.monotonic()
+        wall = max(1e-9, self.ended - self.started)
+        return {part: round(used / wall, 2) for part, used in sorted(self.seconds.items())}
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            with contextlib.suppress(Exception):
+                self._sample()
+
+    def _sample(self) -> None:
+        parents: dict[int, int] = {}
+        stats: dict[int, tuple[str, float]] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                raw = Path(f"/proc/{entry.name}/stat").read_text()
+                cmdline = Path(f"/proc/{entry.name}/cmdline").read_bytes()
+            except OSError:
+                continue
+            comm = raw[raw.index("(") + 1 : raw.rindex(")")]
+            fields = raw[raw.rindex(")") + 2 :].split()
+            pid = int(entry.name)
+            parents[pid] = int(fields[1])
+            if b"\x00station\x00--plan\x00" in cmdline:
+                part = "stations"
+            elif comm.startswith("postgres"):
+                part = "postgresql"
+            else:
+                part = "erp"
+            stats[pid] = (part, (int(fields[11]) + int(fields[12])) / self._tick)
+        mine = {os.getpid()}
+        grew = True
+        while grew:
+            grew = False
+            for pid, parent in parents.items():
+                if parent in mine and pid not in mine:
+                    mine.add(pid)
+                    grew = True
+        mine.discard(os.getpid())
+        for pid in mine:
+            part, used = stats[pid]
+            before = self._last.get(pid, (part, 0.0))[1]
+            self.seconds[part] += max(0.0, used - before)
+            self._last[pid] = (part, used)
+
+
 class Day:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -695,6 +797,7 @@ class Day:
                 sys.executable, __file__, "station", "--plan", str(self.work / "plan.json"), "--index",
                 str(station.index), "--data-dir", str(station.data_dir), "--pace", str(self.args.pace),
                 "--drain-timeout", str(self.args.drain_timeout), "--batch", str(self.args.batch),
+                "--pull-every", str(self.args.pull_every),
             ],
             env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
             start_new_session=True,
@@ -764,6 +867,8 @@ class Day:
         lossy = sum(1 for s in self.stations if proxy and f":{proxy.port}/" in s.url)
         self.note(f"starting {args.stations} stations ({lossy} through the lossy proxy)")
         day_started = time.time()
+        self.load_before = os.getloadavg()[0]
+        sampler = CpuSampler().start()
         for station in self.stations:
             self.launch(station)
             time.sleep(args.ramp)  # a floor's stations do not all start in the same second
@@ -808,6 +913,8 @@ class Day:
                     rng.choice(busy).kill_on_sync = True
             time.sleep(0.1)
         day_ended = time.time()
+        self.cpu = sampler.stop()
+        self.load_after = os.getloadavg()[0]
         self.note("every station drained; checking the ERP")
         return self.check(admin, before, day_started, day_ended, last_restart, proxy)
 
@@ -824,6 +931,7 @@ class Day:
         ops: list[dict[str, Any]] = []
         results = []
         latencies: list[float] = []
+        pulls: list[float] = []
         unexpected = []
         for station in self.stations:
             with Store.open(station.data_dir / "station.sqlite") as store:
@@ -833,9 +941,9 @@ class Day:
                         {**op, "state": row["state"], "error": row["error"], "attempts": row["attempts"]}
                     )
             results.append(json.loads((station.data_dir / "result.json").read_text()))
-            latencies += [
-                lat for _, lat, _, ok in json.loads((station.data_dir / "latencies.json").read_text()) if ok
-            ]
+            for entry in json.loads((station.data_dir / "latencies.json").read_text()):
+                if entry[3]:
+                    (pulls if entry[4:] == ["pull"] else latencies).append(entry[1])
             unexpected += json.loads((station.data_dir / "progress.json").read_text())["unexpected"]
         markers = defaultdict(int)
         for row in admin.read("returns.station.operation", [], ["operation_id"]):
@@ -922,7 +1030,11 @@ class Day:
             "ops_per_second": round(applied_ops / elapsed, 1) if elapsed else None,
             "apply_batches": len(lat),
             "apply_p50_ms": round(statistics.median(lat) * 1000, 1) if lat else None,
-            "apply_p99_ms": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000, 1) if lat else None,
+            "apply_p99_ms": _percentile_ms(lat, 0.99),
+            "apply_max_ms": _percentile_ms(lat, 1.0),
+            "pulls": len(pulls),
+            "pull_p50_ms": _percentile_ms(sorted(pulls), 0.5),
+            "pull_p99_ms": _percentile_ms(sorted(pulls), 0.99),
             "retries": sum(op_attempts for op_attempts in self._attempts(ops)),
             "conflicts_reported": conflicts_reported,
             "lost_responses": proxy.dropped if proxy else 0,
@@ -931,6 +1043,9 @@ class Day:
             "drain_after_last_outage_s": round(max(r["drained_at"] for r in results) - last_restart, 1)
             if last_restart
             else None,
+            "logins": sum(r.get("logins", 0) for r in results),
+            "cpu_cores_used": self.cpu,
+            "load_average_1min_start_end": [round(self.load_before, 1), round(self.load_after, 1)],
             "peak_rss_mb_per_station": round(max(r["maxrss_kb"] for r in results) / 1024, 1),
             "stock_keys_checked": len(set(truth) | set(after)),
             "differences": len(differences),
@@ -1031,6 +1146,12 @@ class Day:
         return {k: v for k, v in truth.items() if abs(v) > 1e-9}, touched
 
 
+def _percentile_ms(ordered: list[float], share: float) -> float | None:
+    if not ordered:
+        return None
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000, 1)
+
+
 def _template() -> Path:
     """The seeded demo ERP database (built once, cached: the tests' template)."""
     from tests.fixtures.erp import template_database
@@ -1050,6 +1171,7 @@ def main(argv: list[str] | None = None) -> int:
     station.add_argument("--pace", type=float, default=0.0)
     station.add_argument("--timeout", type=float, default=120.0)
     station.add_argument("--batch", type=int, default=100)
+    station.add_argument("--pull-every", type=float, default=30.0)
     station.add_argument("--pull-timeout", type=float, default=300.0)
     station.add_argument("--drain-timeout", type=float, default=300.0)
     seed = sub.add_parser("seed", help="(internal) write the plan's returns and orders into the ERP")
@@ -1079,6 +1201,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--ramp", type=float, default=0.5, help="seconds between two stations' starts")
     parser.add_argument("--batch", type=int, default=100, help="operations per apply_batch")
+    parser.add_argument(
+        "--pull-every",
+        type=float,
+        default=30.0,
+        help="seconds between a station's pulls (the engine's pull interval; 0: after every push)",
+    )
     parser.add_argument(
         "--drain-timeout", type=float, default=300.0, help="how long a station keeps draining"
     )

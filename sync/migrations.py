@@ -175,6 +175,12 @@ def _backfill_progress(db: Database) -> None:
             )
 
 
+@migrations()
+def m005_rules(db: Database) -> None:
+    # The disposition rules pulled from the ERP, one row per version (the newest is in force).
+    db.execute("CREATE TABLE rules (version TEXT PRIMARY KEY, write_date TEXT, data TEXT NOT NULL)")
+
+
 def known_names() -> list[str]:
     """The migration names this code knows, in order."""
     return [migration.name for migration in migrations._migrations]

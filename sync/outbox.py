@@ -187,6 +187,15 @@ class Outbox:
             params.append(limit)
         return [_outbox_row(row) for row in self._store._rows(sql, params)]
 
+    def held_by_erp(self, *, limit: int = 20) -> list[dict[str, Any]]:
+        """Delivered operations the ERP applied but holds for a supervisor (its answer's ``held``
+        says why, e.g. an inspection that differs from the ERP's rules), newest first."""
+        sql = (
+            "SELECT * FROM outbox WHERE state = 'done' AND json_extract(erp_refs, '$.held') IS NOT NULL"
+            " ORDER BY seq DESC LIMIT ?"
+        )
+        return [_outbox_row(row) for row in self._store._rows(sql, (limit,))]
+
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(OUTBOX_STATES, 0)
         for row in self._store._rows("SELECT state, count(*) AS n FROM outbox GROUP BY state"):

@@ -16,7 +16,7 @@ InventoryState = Literal[
     "disposed",
 ]
 
-REFERENCE_KINDS = ("products", "lots", "returns", "shipments", "locations", "people", "approvals")
+REFERENCE_KINDS = ("products", "lots", "returns", "shipments", "locations", "people", "approvals", "rules")
 
 
 class Product(TypedDict):
@@ -120,4 +120,15 @@ class Approval(TypedDict):
     evidence: list[str]  # photo hashes
     decided_by: NotRequired[str | None]
     note: NotRequired[str | None]
+    write_date: str
+
+
+class Rules(TypedDict):
+    """The disposition rules in force, as published in the ERP (the pull sends the current one)."""
+
+    version: str
+    text: str  # the rules file (TOML), parsed by sync.common.rules
+    sha256: str
+    published_by: str | None
+    published_at: str | None
     write_date: str

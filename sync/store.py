@@ -32,7 +32,7 @@ from sync.migrations import known_names, migrations
 from sync.operations import Operation, utc_now
 from sync.outbox import Outbox
 from sync.progress import progress_of
-from sync.reference import REFERENCE_KINDS, Approval, Location, Lot, Person, Product, Return, Shipment
+from sync.reference import REFERENCE_KINDS, Approval, Location, Lot, Person, Product, Return, Rules, Shipment
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _MIME_SUFFIX = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
@@ -315,6 +315,11 @@ class Store:
                         "INSERT OR REPLACE INTO people (badge, write_date, data) VALUES (?,?,?)",
                         (record["badge"], wd, data),
                     )
+                elif kind == "rules":
+                    conn.execute(
+                        "INSERT OR REPLACE INTO rules (version, write_date, data) VALUES (?,?,?)",
+                        (record["version"], wd, data),
+                    )
                 else:  # approvals
                     conn.execute(
                         "INSERT OR REPLACE INTO approvals (request_id, state, write_date, data)"
@@ -446,6 +451,11 @@ class Store:
 
     def approval(self, request_id: str) -> Approval | None:
         rows = self._data("SELECT data FROM approvals WHERE request_id = ?", (request_id,))
+        return rows[0] if rows else None
+
+    def rules(self) -> Rules | None:
+        """The disposition rules last pulled from the ERP (None before the first pull)."""
+        rows = self._data("SELECT data FROM rules ORDER BY write_date DESC, rowid DESC LIMIT 1")
         return rows[0] if rows else None
 
     def is_empty(self) -> bool:

@@ -33,6 +33,30 @@ def receive_all(ret: dict[str, Any], *, station: str = "S1", user: str = "U-RECV
     return new_operation("receive_return", payload, station=station, user=user, **kw)
 
 
+# The ERP decides every inspection again with its rules. ``inspect`` sends what these rules decide
+# (one grade per disposition); a test that needs its inspections to stand publishes them first
+# (``publish_test_rules``); under the packaged rules only a restock of grade A is honest.
+GRADE_FOR = {"restock": "A", "return_to_vendor": "B", "refurbish": "C", "quarantine": "D", "dispose": "F"}
+TEST_RULES = "\n".join(
+    [
+        'version = "test"',
+        "[approval]",
+        "write_off = false",
+        *(
+            f'[[rule]]\nid = "test-{disposition}"\nwhen = {{ grade = "{grade}" }}\n'
+            f'disposition = "{disposition}"\nrefund = "full"'
+            for disposition, grade in GRADE_FOR.items()
+        ),
+        '[[rule]]\nid = "test-other"\ndisposition = "quarantine"\nrefund = "full"',
+    ]
+)
+
+
+def publish_test_rules(erp: Any) -> None:
+    """Put :data:`TEST_RULES` in force in ``erp`` (as its administrator)."""
+    erp.call("model.returns.station.rule_book.publish", TEST_RULES, {})
+
+
 def inspect(
     ret: dict[str, Any],
     line: dict[str, Any],
@@ -50,11 +74,11 @@ def inspect(
         "quantity": 1,
         "lot": line["lot"],
         "serial": None,
-        "grade": "A" if disposition == "restock" else "C",
+        "grade": GRADE_FOR[disposition],
         "checklist": {"Seal intact": True},
         "photos": list(photos),
         "disposition": disposition,
-        "rule_id": "test-rule",
+        "rule_id": f"test-{disposition}",
         "rules_version": "test",
         "refund": {"kind": "full", "restocking_fee_pct": None},
         "approval_required": approval_required,

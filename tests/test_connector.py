@@ -10,7 +10,7 @@ from sync.erp.address import ErpAddress
 from sync.erp.protocol import ErpAuthFailed, ErpConflict, ErpRejected
 from sync.erp.tryton.connector import TrytonConnector
 from sync.operations import new_operation
-from tests.sync_ops import erp_read, inspect, markers, pack_all, receive_all
+from tests.sync_ops import erp_read, inspect, markers, pack_all, publish_test_rules, receive_all
 
 pytestmark = pytest.mark.erp
 
@@ -22,6 +22,7 @@ SHAPES = {
     "locations": reference.Location,
     "people": reference.Person,
     "approvals": reference.Approval,
+    "rules": reference.Rules,
 }
 
 
@@ -196,6 +197,7 @@ def test_lot_tracked_shipment_is_packed_with_the_scanned_lot(seeded_store, conne
 
 
 def test_every_unit_inspected_with_photos_closes_the_return(seeded_store, connector, erp):
+    publish_test_rules(erp)  # the rules the inspections below follow
     ret = seeded_store.find_return("RMA-000101")
     connector.apply(receive_all(ret), seeded_store.photo_bytes)
     digest = seeded_store.add_photo(b"\xff\xd8 scuffed corner")

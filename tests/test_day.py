@@ -74,7 +74,8 @@ def test_a_return_short_of_a_line_is_done_once_its_units_are_inspected(erp):
             "created_at": "2026-01-01T00:01:00.000Z", "depends_on": ["receive-110"],
             "payload": {
                 "return_id": ret["id"], "product_id": hoodie["product"], "quantity": 1, "grade": "A",
-                "checklist": {}, "photos": [], "disposition": "restock", "rule_id": "t", "refund": {},
+                "checklist": {}, "photos": [], "disposition": "restock", "rule_id": "t",
+                "refund": {"kind": "full", "restocking_fee_pct": None},  # what the ERP's rules give
                 "approval_required": False,
             },
         },

@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from sync.operations import new_operation
-from tests.sync_ops import erp_read, inspect, pack_all, receive_all
+from tests.sync_ops import erp_read, inspect, pack_all, publish_test_rules, receive_all
 
 pytestmark = pytest.mark.erp
 
@@ -118,6 +118,7 @@ def approval_ops(ret, held, *, requested: float, decided: float | None):
 @pytest.fixture
 def history(erp, connector):
     """The history of the module docstring, applied through the real apply_batch; its operations."""
+    publish_test_rules(erp)  # the rules its inspections follow
     erp.call(
         "model.returns.station.figures.configuration.write",
         [1],

@@ -185,10 +185,30 @@ def test_rules_check_names_the_line_of_a_bad_file(tmp_path, capsys):
     assert f"{bad}, line 4: rule a: disposition must be one of" in capsys.readouterr().err
 
 
-def test_a_broken_rules_file_in_the_data_dir_is_reported_and_the_default_used(tmp_path, data_dir, capsys):
+def test_a_rules_file_in_the_data_dir_is_not_read(tmp_path, data_dir, capsys):
+    # The rules are held in the ERP and pulled: a local file decides nothing.
     (data_dir / "rules.toml").write_text("version = ")
     assert replay(write(tmp_path, *RECEIVE), data_dir) == 0
-    assert "not valid TOML" in capsys.readouterr().err
+    assert "rules" not in capsys.readouterr().err
+
+
+def test_pulled_rules_this_station_cannot_read_are_reported_and_the_last_valid_used(
+    tmp_path, data_dir, capsys
+):
+    store = Store.open(data_dir / "station.sqlite")
+    try:
+        text = 'version = "2099-01-01.1"\n[[rule]]\nid = "a"\ndisposition = "sell"\nrefund = "none"\n'
+        store.upsert_reference(
+            "rules",
+            [{"version": "2099-01-01.1", "text": text, "sha256": "f" * 64, "published_by": "lead",
+              "published_at": None, "write_date": "2099-01-01 00:00:00.000000"}],
+        )
+    finally:
+        store.close()
+    assert replay(write(tmp_path, *RECEIVE), data_dir) == 0
+    err = capsys.readouterr().err
+    assert "rules 2099-01-01.1 from the ERP, line 4: rule a: disposition must be one of" in err
+    assert "using the rules version 2026-11-25.1" in err
 
 
 def test_the_readme_shows_each_example_file_as_it_is():

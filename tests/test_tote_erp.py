@@ -11,10 +11,15 @@ import pytest
 
 from sync.erp.protocol import ErpConflict, ErpRejected
 from sync.operations import Operation, new_operation
-from tests.sync_ops import erp_read, inspect, receive_all
+from tests.sync_ops import erp_read, inspect, publish_test_rules, receive_all
 from tests.test_trust_station_user import AsStation
 
 pytestmark = pytest.mark.erp
+
+
+@pytest.fixture(autouse=True)
+def rules_the_inspections_follow(erp: Any) -> None:
+    publish_test_rules(erp)  # the ERP decides every inspection again: these tests' grades decide so
 
 
 def inspect_to_sort(ret: dict[str, Any], line: dict[str, Any], disposition: str) -> Operation:

@@ -265,4 +265,6 @@ def test_a_unit_of_an_expired_lot_is_never_restocked(seeded_store, connector, er
     assert f"lot {unit.lot}" in str(result) and "is never restocked" in str(result)
     quarantine = inspect(ret, {**ret["lines"][0], "lot": unit.lot}, disposition="quarantine")
     (held,) = send(connector, seeded_store, quarantine)
-    assert held.erp_refs["inspection_state"] == "passed"
+    assert not isinstance(held, ErpRejected)
+    # applied, and held for a supervisor: the ERP's rules dispose of an expired health product
+    assert held.erp_refs["inspection_state"] == "pending" and "Dispose" in held.erp_refs["held"]

@@ -58,6 +58,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add.set_defaults(handler=_add_station)
 
+    from app.commands import erp_rules
+
+    erp_rules.register(sub)
+
     labels = sub.add_parser(
         "labels", help="write a printable PDF of the demo's barcodes: RMAs, products, lots, badges"
     )

@@ -124,10 +124,11 @@ def _replay(args: argparse.Namespace) -> int:
                 )
             if error:
                 print(f"station: pull failed, replaying on the cached data: {error}", file=sys.stderr)
-        rules = rules_for(settings.data_dir)
+        rules = rules_for(store)  # the version pulled from the ERP (no local rules file)
+        in_force = rules.current
         if rules.last_error is not None:
             print(
-                f"station: {rules.last_error}; using the rules version {rules.current.version}",
+                f"station: {rules.last_error}; using the rules version {in_force.version}",
                 file=sys.stderr,
             )
         engine = _engine(store, settings)

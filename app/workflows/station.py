@@ -21,10 +21,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.workflows.people import TASK_LABELS, TASK_ROLES, authenticate, tasks_for
+from app.workflows.pulled_rules import PulledRuleBook
 from app.workflows.results import Accepted, Outcome, Refusal
 from app.workflows.scanning import read_scan
 from app.workflows.tasks import TASKS, Task
@@ -58,9 +58,10 @@ def _utc_now() -> datetime:
 class StationSession:
     """One station's working session. Not thread-safe: call it from one thread (the UI's, or replay's).
 
-    ``store`` is a :class:`sync.store.Store`; ``rules`` the rule book in force (default: the packaged
-    rules); ``clock`` returns an aware UTC datetime (tests pass a fake one); ``idle_sign_out`` signs
-    the person out after that long without an action."""
+    ``store`` is a :class:`sync.store.Store`; ``rules`` the rule book in force (default: the rules
+    pulled from the ERP into ``store``, see :func:`rules_for`); ``clock`` returns an aware UTC
+    datetime (tests pass a fake one); ``idle_sign_out`` signs the person out after that long
+    without an action."""
 
     def __init__(
         self,
@@ -76,7 +77,7 @@ class StationSession:
     ) -> None:
         self.store = store
         self.station_id = station_id
-        self.rules = rules or RuleBook()
+        self.rules = rules or rules_for(store)
         self.clock = clock
         self.idle_sign_out = idle_sign_out
         self.gs_replacement = gs_replacement  # the scanner's printable stand-in for GS1's GS
@@ -518,6 +519,11 @@ class StationSession:
             row["actions"] = sorted(allowed_actions(row["state"]))
         return rows
 
+    def held_by_erp(self, *, limit: int = 20) -> list[dict[str, Any]]:
+        """This station's delivered operations the ERP holds for a supervisor, newest first; each
+        row's ``erp_refs["held"]`` is the ERP's reason."""
+        return self.store.outbox.held_by_erp(limit=limit)
+
     def outbox_counts(self) -> dict[str, int]:
         return self.store.queue_counts()
 
@@ -577,8 +583,8 @@ class StationSession:
         return outcome
 
 
-def rules_for(data_dir: str | Path | None) -> RuleBook:
-    """The rule book of a station: ``<data dir>/rules.toml`` when present and valid, else the packaged
-    default (a broken file leaves ``last_error`` set, to show the admin)."""
-    path = Path(data_dir) / "rules.toml" if data_dir is not None else None
-    return RuleBook.from_file(path)
+def rules_for(store: Store) -> RuleBook:
+    """The rule book of a station: the rules version pulled from the ERP into ``store`` (followed
+    as new versions are pulled), the packaged default before the first pull. A station reads no
+    rules file of its own: the ERP holds the rules and checks every decision with them."""
+    return PulledRuleBook(store)

@@ -165,6 +165,14 @@ def Supervise(model: StationModel) -> ft.Control:
                     ]))
             out.append(section(f"{state.capitalize()}: {counts.get(state, len(rows))}",
                                lines or [muted("None")]))
+        # Delivered, but the ERP holds them for a supervisor (its rules decided otherwise): why.
+        held = model.session.held_by_erp() if model.session is not None else []
+        if held:
+            out.append(section(f"Held by the ERP: {len(held)}", [
+                _row(f"held-{row['id']}", f"{row['type']} · held by the ERP", row["erp_refs"]["held"],
+                     colour=theme.REFUSED)
+                for row in held
+            ]))
         return out
 
     def approvals_view() -> list[ft.Control]:

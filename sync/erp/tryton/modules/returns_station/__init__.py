@@ -87,6 +87,8 @@ Where things are in this module:
     evidence.py    ``returns.station.evidence``: RPC ``gather`` (an evidence pack's records) and ``attach``
     access.py, access.xml  who may call what: the groups "Returns Station" (stations' ERP users:
                    the station-facing RPC methods only) and "Returns Supervisor"
+    rule_book.py   ``returns.station.rule_book``: the disposition rules, versioned (RPC ``publish``,
+                   ``show``); the version an inspection is checked with (``rules_for``)
     trust.py       what the ERP checks on every operation whatever its payload says (the badge
                    and its role; the payload fingerprint kept on the marker)
     person.py, product.py, stock.py, quality.py: fields this module adds to Tryton's models
@@ -108,6 +110,7 @@ from . import (
     person,
     product,
     quality,
+    rule_book,
     sale_search,
     service_level,
     station_status,
@@ -143,6 +146,8 @@ def register() -> None:
         station_status.StationRefusalCount,
         service_level.Sale,
         sale_search.SaleSearch,
+        rule_book.RuleBook,
+        rule_book.RulesConfiguration,
         tote.Move,
         tote.Package,
         module="returns_station",

@@ -28,6 +28,7 @@ def pull(cursors):
         ("locations", _pull_locations),
         ("people", _pull_people),
         ("approvals", _pull_approvals),
+        ("rules", _pull_rules),
     ):
         since = _parse_cursor(cursors.get(kind))
         rows = reader(since)
@@ -268,6 +269,15 @@ def _pull_approvals(since):
         row["write_date"] = _stamp([approval.write_date, approval.create_date])
         rows.append(row)
     return rows
+
+
+def _pull_rules(since):
+    """The disposition rules in force (rule_book.py), when they changed since ``since``."""
+    current = Pool().get("returns.station.rule_book").current()
+    if current is None:
+        return []
+    changed = max(d for d in (current.write_date, current.create_date) if d is not None)
+    return [current.to_reference()] if since is None or changed > since else []
 
 
 def _parse_cursor(value):

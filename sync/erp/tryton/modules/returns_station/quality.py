@@ -15,3 +15,8 @@ class Inspection(metaclass=PoolMeta):
     station_rules_version = fields.Char("Rules Version", readonly=True)
     station_refund = fields.Text("Refund", readonly=True)
     station_note = fields.Text("Note", readonly=True)
+    # What the ERP's own rules decided (rules_check.py), with the version it checked with, and
+    # why it held the unit when the station's decision differed (empty when they agree).
+    station_erp_rules_version = fields.Char("Rules Version Checked", readonly=True)
+    station_erp_decision = fields.Text("ERP Decision", readonly=True)
+    station_erp_check = fields.Text("ERP Override", readonly=True)

@@ -20,6 +20,7 @@ def apply(op, photo):
     pool = Pool()
     Inspection = pool.get("quality.inspection")
     Move = pool.get("stock.move")
+    Alert = pool.get("quality.alert")
     Approval = pool.get("returns.station.approval")
     found = Approval.search([("request_id", "=", payload["request_id"])], limit=1)
     if not found:
@@ -66,6 +67,7 @@ def apply(op, photo):
         else:
             if inspection.state != "failed":
                 Inspection.fail([inspection])
+            settle(Alert, Inspection(inspection.id), approval)
             quarantine = lookups.location("quarantine")
             for move in moves:
                 move.to_location = quarantine
@@ -76,3 +78,18 @@ def apply(op, photo):
         if shipment is not None and shipment.__name__ == "stock.shipment.out.return":
             refs["return_state"] = finish_return(shipment)
     return refs
+
+
+def settle(Alert, inspection, approval):
+    """Resolve the open alerts of a refused inspection: the refusal decided them (quarantine)."""
+    alerts = [a for a in inspection.alerts if a.state in ("open", "processing", "deferred")]
+    if not alerts:
+        return
+    said = f"refused by {approval.decided_by or '?'}: unit to quarantine"
+    if approval.note:
+        said += f" ({approval.note})"
+    for alert in alerts:
+        alert.description = "\n".join(filter(None, [alert.description, said]))
+    Alert.save(alerts)
+    Alert.process([a for a in alerts if a.state in ("open", "deferred")])
+    Alert.resolve(alerts)

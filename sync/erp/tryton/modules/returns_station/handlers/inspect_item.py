@@ -12,6 +12,11 @@ goes straight to the disposition's location as without it). The return goes to `
 every unit is disposed.
 The unit is the one named (its lot or serial exactly, no other unit stands in) and a unit of an
 expired or recalled lot is never restocked, whatever the payload says.
+
+The ERP decides the unit again with its own rules (rules_check.py): a disposition, refund or
+approval that differs from them is an override, held for a supervisor like ``approval_required``
+(the ERP raises the request when the station did not); the answer's ``held`` says why. The
+inspection records the rules version the ERP checked with and what it decided.
 """
 
 import json
@@ -21,7 +26,7 @@ from trytond.model.modelview import ButtonActionException
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-from .. import lookups, tote
+from .. import lookups, rules_check, tote
 from ..exceptions import StationConflict, StationRefusal
 from ..savepoint import open_savepoint, release, rollback_to
 
@@ -73,6 +78,9 @@ def apply(op, photo):
         move.lot = lookups.lot(product, lot_number)
     if payload.get("disposition") == "restock" and move.lot:
         never_restocked(move.lot, product)
+    verdict = rules_check.check(op, shipment, product, move)
+    override = verdict.override if verdict.override and not rules_check.approved_override(op) else None
+    held = bool(payload.get("approval_required")) or override is not None
     control = control_for(shipment, product)
     points = checklist_points(control, payload.get("checklist") or {})
     inspection = Inspection(
@@ -89,32 +97,41 @@ def apply(op, photo):
         station_rules_version=payload.get("rules_version"),
         station_refund=json.dumps(payload.get("refund") or {}, sort_keys=True),
         station_note=payload.get("note"),
+        station_erp_rules_version=verdict.version,
+        station_erp_decision=rules_check.dumps(verdict),
+        station_erp_check=verdict.override,
     )
     inspection.save()
     sort_table = None
-    if payload.get("to_sort") and not payload.get("approval_required"):
+    if payload.get("to_sort") and not held:  # a unit the ERP holds waits where its disposition says
         sort_table = tote.sort_location(shipment.warehouse)
     move.to_location = sort_table or lookups.disposition_location(shipment, payload["disposition"])
     move.station_inspection = inspection
-    move.station_disposition = "held" if payload.get("approval_required") else "disposed"
+    move.station_disposition = "held" if held else "disposed"
     move.save()
     for digest in payload.get("photos") or []:
         lookups.attach(str(inspection), digest, lookups.photo_data(digest))
-    if payload.get("approval_required"):
+    if held:
         state = "pending"
+        if override and not payload.get("approval_required"):
+            rules_check.hold(op, verdict, shipment, product, move)
     else:
         Inspection.pass_([inspection])
         state = "passed"
     finished = finish_return(shipment)
     sorting = {"to_sort": sort_table is not None} if payload.get("to_sort") else {}
-    return {
+    refs = {
         **sorting,
         "inspection_id": inspection.id,
         "inspection_state": state,
         "move_id": move.id,
         "location_id": move.to_location.id,
         "return_state": finished,
+        "rules_version_checked": verdict.version,
     }
+    if override:
+        refs["held"] = override
+    return refs
 
 
 def control_for(shipment, product):

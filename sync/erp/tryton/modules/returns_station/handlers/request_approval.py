@@ -9,6 +9,7 @@ Payload: ``request_id``, ``kind`` (approval.KINDS), ``subject_op`` (the operatio
 from trytond.pool import Pool
 
 from ..exceptions import StationConflict
+from ..rules_check import reason_with_erp_check
 
 
 def apply(op, photo):
@@ -25,7 +26,8 @@ def apply(op, photo):
         requested_by=op.get("user") or "?",
         requested_at=op.get("created_at"),
         station=op.get("station"),
-        reason=payload.get("reason"),
+        # The ERP's own words lead when it found the inspection differs from its rules.
+        reason=reason_with_erp_check(payload.get("subject_op"), payload.get("reason")),
         summary=payload.get("summary"),
         value=payload.get("value"),
         rule_id=payload.get("rule_id"),
