@@ -142,13 +142,6 @@ def m004_progress_lease_faults(db: Database) -> None:
     _backfill_progress(db)
 
 
-@migrations()
-def m005_refusal_counts(db: Database) -> None:
-    # Refusals a person got at this station, by code, not yet reported to the ERP: the next
-    # station_status operation takes them (and empties this) in the transaction that queues it.
-    db.execute("CREATE TABLE refusal_counts (code TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID")
-
-
 def _backfill_progress(db: Database) -> None:
     """A station upgraded with work in its outbox keeps knowing what it confirmed."""
     import json
@@ -179,6 +172,13 @@ def _backfill_progress(db: Database) -> None:
 def m005_rules(db: Database) -> None:
     # The disposition rules pulled from the ERP, one row per version (the newest is in force).
     db.execute("CREATE TABLE rules (version TEXT PRIMARY KEY, write_date TEXT, data TEXT NOT NULL)")
+
+
+@migrations()
+def m006_refusal_counts(db: Database) -> None:
+    # Refusals a person got at this station, by code, not yet reported to the ERP: the next
+    # station_status operation takes them (and empties this) in the transaction that queues it.
+    db.execute("CREATE TABLE refusal_counts (code TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID")
 
 
 def known_names() -> list[str]:
