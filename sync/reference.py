@@ -64,6 +64,7 @@ class Return(TypedDict):
     state: Literal["draft", "received", "done", "cancelled"]
     lines: list[ReturnLine]
     write_date: str
+    review: NotRequired[str | None]  # what a supervisor must look at (a blind receipt: who sent it?)
 
 
 class ShipmentLine(TypedDict):

@@ -10,6 +10,7 @@ from sync.erp.protocol import ErpConflict
 from sync.erp.tryton.connector import TrytonConnector
 from sync.erp.tryton.demo import customer_email
 from sync.operations import new_operation
+from sync.store import Store
 from tests.test_repack_erp import at_station, replay
 from tests.test_replay_erp import sync
 
@@ -117,6 +118,13 @@ def test_a_parcel_no_sale_matches_is_received_blind_to_quarantine_once(erp, tmp_
         0, None, None, ["quantity", "state"], {},
     )  # fmt: skip
     assert [(m["quantity"], m["state"]) for m in moves] == [(1, "done")]
+    # the pull brings the ERP's flag back to the station, where Supervise lists it
+    store = Store.open(tmp_path / "dock-1" / "station.sqlite")
+    try:
+        pulled = store.find_return(op["payload"]["rma"])
+    finally:
+        store.close()
+    assert pulled is not None and pulled["review"] == row["station_review"]
 
 
 def test_a_search_lists_every_matching_sale_masked_and_a_serial_sold_finds_its_sale(erp, store):

@@ -14,6 +14,7 @@ import flet as ft
 
 from app.runtime import Station
 from app.ui.camera_scan import use_device_feedback
+from app.ui.layout import Viewport, use_viewport
 from app.ui.model import StationModel
 from app.ui.screens.home import Home
 from app.ui.screens.signin import SignIn
@@ -78,11 +79,12 @@ def StationApp(station: Station) -> ft.Control:
 
     ft.use_effect(beep, [serial])
     use_device_feedback(model)  # vibration on a refusal, screen kept awake during a job
+    width = use_viewport()  # one column in the hand, panes at the desk (app/ui/layout.py)
     screens = _screens()
     # Without a sign-in, Settings opens only on a new station: no ERP yet, nothing pulled.
     first_setup = not station.erp_configured and station.store.is_empty()
     screen = model.screen if model.person or (model.screen == "settings" and first_setup) else "signin"
-    return ft.SafeArea(expand=True, content=screens[screen](model, key=screen))
+    return Viewport(width, lambda: ft.SafeArea(expand=True, content=screens[screen](model, key=screen)))
 
 
 def _sounds() -> dict[str, Any] | None:

@@ -29,7 +29,7 @@ import flet as ft
 from app.scan.camera import FramePipeline, FrameReader, wedge_text
 from app.tls import is_loopback
 from app.ui import theme
-from app.ui.widgets import big_button, button_row  # widgets.Frame imports this module when drawn
+from app.ui.widgets import ScanField, icon_button  # widgets.Frame imports this module when drawn
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +92,19 @@ def _pick(cameras: list[Any]) -> Any:
 
 
 @ft.component
-def _CameraScan(model: Any, on_scan: Callable[[str], Any],
-                on_photo: Callable[[bytes], Any] | None = None) -> ft.Control:
+def _CameraScan(model: Any, on_scan: Callable[[str], Any], on_photo: Callable[[bytes], Any] | None = None,
+                *, label: str = "Scan", keep_focus: bool = True, hint: str | None = None,
+                tab_submits: bool = False, compact: bool = False, fresh: int = 0) -> ft.Control:
+    """The scan field with the camera's button beside it (an icon, so the field keeps its line in
+    the hand), and under them the camera's preview while it scans. ``label`` to ``tab_submits`` and
+    ``fresh`` are the scan field's (widgets.ScanField); ``compact`` makes both smaller for a handheld."""
     import flet_camera as fc
 
     page = ft.context.page
+    field = ScanField(on_scan, label=label, keep_focus=keep_focus, hint=hint, tab_submits=tab_submits,
+                      dense=compact, fresh=fresh)
     if not device_camera_possible(page):
-        return ft.Container(height=0)
+        return ft.Row([field])
     phase, set_phase = ft.use_state("starting" if model.camera else "off")  # off, starting, on
     wanted, set_wanted = ft.use_state(1 if model.camera else 0)  # bumps on each start
     line, set_line = ft.use_state(None)
@@ -248,10 +254,14 @@ def _CameraScan(model: Any, on_scan: Callable[[str], Any],
             if asyncio.iscoroutine(result):
                 await result
 
-    controls: list[ft.Control] = []
+    # in the hand the camera's button is as high as the dense field beside it (Apple's 44 pt minimum)
+    size = theme.TARGET_COMPACT - 4 if compact else theme.TARGET
     if phase == "off":
-        controls.append(button_row([big_button("Scan with camera", start, icon=ft.Icons.QR_CODE_SCANNER)]))
+        toggle = icon_button("Scan with camera", ft.Icons.PHOTO_CAMERA, start, size)
     else:
+        toggle = icon_button("Stop camera", ft.Icons.VIDEOCAM_OFF, lambda: stop(), size)
+    controls: list[ft.Control] = [ft.Row([field, toggle], spacing=6)]
+    if phase != "off":
         guide = ft.Container(
             alignment=ft.Alignment.CENTER,
             content=ft.Container(width=PREVIEW_W // 2, height=PREVIEW_H // 2, border_radius=6,
@@ -263,28 +273,21 @@ def _CameraScan(model: Any, on_scan: Callable[[str], Any],
             content=fc.Camera(ref=ref, preview_enabled=True, content=guide, expand=True,
                               on_stream_image=lambda e: streaming.current and streaming.current(e.bytes)),
         )
-        # the buttons beside the preview, not under it: on a handheld the job stays in sight
-        side = [_icon_button("Stop camera", ft.Icons.VIDEOCAM_OFF, lambda: stop())]
+        # the torch and the photo beside the preview, not under it: on a handheld the job stays in sight
+        side: list[ft.Control] = []
         if phase == "on":
             icon = ft.Icons.FLASHLIGHT_OFF if torch else ft.Icons.FLASHLIGHT_ON
-            side.append(_icon_button("Torch off" if torch else "Torch on", icon, toggle_torch))
+            side.append(icon_button("Torch off" if torch else "Torch on", icon, toggle_torch, size))
+        if on_photo is not None:
+            side.append(icon_button("Capture photo", ft.Icons.CAMERA_ALT, photo, size, primary=True,
+                                    disabled=busy or phase != "on"))
         controls.append(ft.Row([preview, ft.Column(side, spacing=8)], spacing=8,
                                vertical_alignment=ft.CrossAxisAlignment.START))
-        if on_photo is not None:
-            controls.append(button_row([big_button("Capture photo", photo, icon=ft.Icons.CAMERA_ALT,
-                                                   primary=True, disabled=busy or phase != "on")]))
         if phase == "starting":
             controls.append(ft.Text("Opening the camera…", size=16, color=theme.MUTED))
     if line:
         controls.append(ft.Text(line, size=16, color=theme.WARN, weight=ft.FontWeight.W_600))
-    return ft.Column(controls, spacing=8)
-
-
-def _icon_button(label: str, icon: ft.IconData, on_click: Callable[..., Any]) -> ft.Control:
-    """A square button of :data:`theme.TARGET` pixels whose accessible name is ``label``."""
-    return ft.Semantics(label=label, button=True, content=ft.OutlinedIconButton(
-        icon=icon, icon_size=28, width=theme.TARGET, height=theme.TARGET, tooltip=label, on_click=on_click,
-    ))
+    return ft.Column(controls, spacing=4 if compact else 8)
 
 
 # Re-rendered only when its props change (pass stable callbacks: widgets.use_latest): a screen

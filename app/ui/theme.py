@@ -15,6 +15,7 @@ INFO_BG = ft.Colors.BLUE_GREY_50
 MUTED = ft.Colors.GREY_700
 
 TARGET = 56  # minimum height of anything pressed, in logical pixels (Material: 48; gloves: more)
+TARGET_COMPACT = 48  # the app bar's and scan row's icon buttons in the hand, where height is short
 TEXT = 18
 TITLE = 24
 NARROW = 600  # below this width the handheld layout applies

@@ -10,7 +10,8 @@ from typing import Any
 import flet as ft
 
 from app.runtime import StripStatus
-from app.ui import theme
+from app.ui import layout, theme
+from app.ui.layout import Beside, use_wide
 from app.ui.model import SCREEN_TITLES, Feedback, StationModel
 
 FEEDBACK_STYLE = {
@@ -54,11 +55,11 @@ def StatusStrip(status: StripStatus | None) -> ft.Control:
         colour, icon = theme.WARN, ft.Icons.CLOUD_OFF
     return ft.Container(
         bgcolor=colour,
-        padding=ft.Padding.symmetric(horizontal=12, vertical=4),
+        padding=ft.Padding.symmetric(horizontal=12, vertical=2),
         content=ft.Row(
             spacing=8,
             controls=[
-                ft.Icon(icon, color=ft.Colors.WHITE, size=18),
+                ft.Icon(icon, color=ft.Colors.WHITE, size=16),
                 ft.Text(
                     "Sync: " + status.label,
                     color=ft.Colors.WHITE,
@@ -91,10 +92,14 @@ def _ScanField(
     hint: str | None = None,
     password: bool = False,
     tab_submits: bool = False,
+    dense: bool = False,
+    fresh: int = 0,
 ) -> ft.Control:
     """The field a keyboard-wedge scanner types into. It takes focus when it appears and, with
     ``keep_focus``, takes it back after any button press, so the next scan always lands here.
-    Each scan gets a fresh field (a new ``key``): the text is gone and focus is back at once."""
+    Each scan gets a fresh field (a new ``key``): the text is gone and focus is back at once; so
+    does each new ``fresh`` (a job confirmed or cancelled by a button: the next parcel is scanned
+    at once, whether or not the click took the focus away)."""
     generation, set_generation = ft.use_state(0)
     ref = ft.use_ref(None)
     latest = ft.use_ref(0)  # the generation of the field on screen, as soon as a submit replaces it
@@ -129,7 +134,7 @@ def _ScanField(
 
     field = ft.TextField(
         # a new field (autofocus) when keep_focus comes back on: the focus returns to scanning
-        key=f"scan-{generation}" + ("" if keep_focus else "-free"),
+        key=f"scan-{generation}-{fresh}" + ("" if keep_focus else "-free"),
         ref=ref,
         label=label,
         hint_text=hint,
@@ -139,12 +144,15 @@ def _ScanField(
         on_submit=submit,
         on_blur=refocus,
         text_size=theme.TEXT,
-        prefix_icon=ft.Icons.QR_CODE_SCANNER if not password else ft.Icons.PIN,
+        # in the hand the field is one short line and its width is for the code
+        prefix_icon=None if dense else ft.Icons.QR_CODE_SCANNER if not password else ft.Icons.PIN,
+        dense=dense,
+        content_padding=ft.Padding.symmetric(horizontal=12, vertical=8) if dense else None,
         autocorrect=False,
         enable_suggestions=False,
         expand=True,
     )
-    return ft.Row([field])
+    return field  # it expands: put it in a row (camera_scan.CameraScan's, with the camera button)
 
 
 # Re-rendered only when its props change (pass ``on_scan`` through :func:`use_latest`): the status
@@ -154,25 +162,41 @@ ScanField = ft.memo(_ScanField)
 
 
 @ft.component
-def FeedbackBanner(feedback: Feedback | None) -> ft.Control:
-    """Green for a good scan, amber for something recorded but unexpected, red for a refusal."""
+def FeedbackBanner(feedback: Feedback | None, compact: bool = False) -> ft.Control:
+    """Green for a good scan, amber for something recorded but unexpected, red for a refusal.
+
+    ``compact`` (in the hand): one line, so the job's lines stay in sight; a longer message ends in
+    "…" and a tap on the banner shows all of it (its accessible name is always the whole message)."""
+    opened, set_opened = ft.use_state(0)  # the serial of the message shown in full
     if feedback is None:
         return ft.Container(height=0)
     colour, background, icon = FEEDBACK_STYLE[feedback.kind]
+    serial = feedback.serial
+    # about 8 px a character at this size (a guess on the safe side): longer than the line, the
+    # banner shows its first line and a button for the rest
+    long = compact and len(feedback.message) * 8.5 > (ft.context.page.width or 360) - 84
+    full = not long or opened == feedback.serial
+    controls: list[ft.Control] = [
+        ft.Icon(icon, color=colour, size=22 if compact else 28),
+        ft.Text(feedback.message, color=colour, size=16 if compact else theme.TEXT,
+                weight=ft.FontWeight.W_600, expand=True, max_lines=None if full else 1,
+                overflow=None if full else ft.TextOverflow.ELLIPSIS, semantics_label=feedback.message),
+    ]
+    if long:
+        # the chevron alone is the button: the message is not part of a button's name
+        name = "Show less" if full else "Show the whole message"
+        controls.append(ft.Semantics(label=name, button=True, content=ft.Container(
+            width=44, height=24, alignment=ft.Alignment.CENTER,
+            on_click=lambda: set_opened(0 if full else serial),
+            content=ft.Icon(ft.Icons.EXPAND_LESS if full else ft.Icons.EXPAND_MORE, color=colour, size=24),
+        )))
     return ft.Container(
         key=f"feedback-{feedback.serial}",
         bgcolor=background,
         border=ft.Border.all(2, colour),
         border_radius=8,
-        padding=12,
-        content=ft.Row(
-            spacing=10,
-            controls=[
-                ft.Icon(icon, color=colour, size=28),
-                ft.Text(feedback.message, color=colour, size=theme.TEXT, weight=ft.FontWeight.W_600,
-                        expand=True),
-            ],
-        ),
+        padding=ft.Padding.only(left=10, right=4, top=2, bottom=2) if compact else 12,
+        content=ft.Row(spacing=8 if compact else 10, controls=controls),
     )
 
 
@@ -215,15 +239,27 @@ def big_button(
     return button
 
 
-def bar_button(name: str, on_click: Callable[..., Any], icon: ft.IconData) -> ft.Control:
-    """An icon button of the app bar, :data:`theme.TARGET` square, whose accessible name is ``name``."""
+def bar_button(name: str, on_click: Callable[..., Any], icon: ft.IconData,
+               size: int = theme.TARGET) -> ft.Control:
+    """An icon button of the app bar, ``size`` square, whose accessible name is ``name``."""
     return ft.Semantics(
         label=name,
         button=True,
-        content=ft.IconButton(
-            icon=icon, icon_size=28, on_click=on_click, width=theme.TARGET, height=theme.TARGET
-        ),
+        content=ft.IconButton(icon=icon, icon_size=28, on_click=on_click, width=size, height=size,
+                              tooltip=name),
     )
+
+
+def icon_button(label: str, icon: ft.IconData, on_click: Callable[..., Any] | None,
+                size: int = theme.TARGET, *, primary: bool = False, disabled: bool = False) -> ft.Control:
+    """A square outlined (or, ``primary``, filled) icon button whose accessible name and tooltip are
+    ``label``: for the hand, where a row has no room for words."""
+    kind: type[ft.IconButton] = ft.FilledIconButton if primary else ft.OutlinedIconButton
+    # a disabled one is no button to a screen reader (nor to a test waiting to press it)
+    return ft.Semantics(label=label, button=not disabled, content=kind(
+        # no tooltip: pressing a button with one takes the focus from the scan field for a moment
+        icon=icon, icon_size=28, width=size, height=size, on_click=on_click, disabled=disabled,
+    ))
 
 
 def bind(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
@@ -250,23 +286,31 @@ def muted(text: str) -> ft.Text:
 @ft.component
 def Frame(
     model: StationModel,
-    body: list[ft.Control],
+    body: Sequence[ft.Control | Beside],
     on_scan: Callable[[str], Any] | None = None,
     scan_label: str = "Scan",
     scan_hint: str | None = None,
     keep_focus: bool = True,
     title: str | None = None,
     on_photo: Callable[[bytes], Any] | None = None,
+    fill: bool = False,
+    fresh: int = 0,
 ) -> ft.Control:
-    """A screen: top bar (title, who, home, sign out), status strip, scan field, banner, body.
-    With ``on_scan``, the device's camera can scan too (app/ui/camera_scan.py); with ``on_photo``,
-    it also takes photos."""
+    """A screen: status strip, app bar (title, who, Home, Sign out), scan field, banner, body.
+
+    The layout follows the device (app/ui/layout.py): one column in the hand, with what the body
+    marks :func:`layout.beside` in a second pane at the desk; ``fill`` for a body that scrolls by
+    itself (panels side by side). With ``on_scan``, the device's camera can scan too
+    (app/ui/camera_scan.py); with ``on_photo``, it also takes photos. A new ``fresh`` gives a new
+    scan field with the focus (see ScanField)."""
+    wide = use_wide()
     person = model.person
+    size = theme.TARGET if wide else theme.TARGET_COMPACT
     actions: list[ft.Control] = []
     if person and model.screen != "home":
-        actions.append(bar_button("Home", lambda: model.go("home"), ft.Icons.HOME))
+        actions.append(bar_button("Home", lambda: model.go("home"), ft.Icons.HOME, size))
     if person:
-        actions.append(bar_button("Sign out", lambda: sign_out(model), ft.Icons.LOGOUT))
+        actions.append(bar_button("Sign out", lambda: sign_out(model), ft.Icons.LOGOUT, size))
     who = f"{person['name']} · station {model.station.station_id}" if person else None
     # A compact app bar: the title and who on one line each, Home and Sign out as icon buttons,
     # so that on a 360x640 handheld the job's lines start high on the screen.
@@ -280,7 +324,7 @@ def Frame(
                 controls=[
                     ft.Text(
                         title or SCREEN_TITLES[model.screen],
-                        size=theme.TITLE,
+                        size=theme.TITLE if wide else 20,
                         weight=ft.FontWeight.BOLD,
                         max_lines=1,
                         overflow=ft.TextOverflow.ELLIPSIS,
@@ -288,7 +332,7 @@ def Frame(
                     ft.Text(
                         who or f"Station {model.station.station_id}",
                         color=theme.MUTED,
-                        size=14,
+                        size=14 if wide else 13,
                         max_lines=1,
                         overflow=ft.TextOverflow.ELLIPSIS,
                     ),
@@ -297,33 +341,25 @@ def Frame(
             *actions,
         ],
     )
-    top: list[ft.Control] = [header]
+    top: list[ft.Control] = []
     stable_scan = use_latest(on_scan or (lambda text: None))
     stable_photo = use_latest(on_photo or (lambda data: None))
     if on_scan is not None:
         from app.ui.camera_scan import CameraScan, DeskCamera
 
-        top.append(ScanField(stable_scan, label=scan_label, keep_focus=keep_focus, hint=scan_hint,
-                             tab_submits=model.station.scanner_suffix == "tab"))
-        top.append(CameraScan(model, stable_scan, stable_photo if on_photo else None))
+        top.append(CameraScan(model, stable_scan, stable_photo if on_photo else None, label=scan_label,
+                              keep_focus=keep_focus, hint=scan_hint,
+                              tab_submits=model.station.scanner_suffix == "tab", compact=not wide,
+                              fresh=fresh))
         if model.station.camera_source is not None and model.person:
             top.append(DeskCamera(model.station, stable_scan))
-    top.append(FeedbackBanner(model.feedback))
+    top.append(FeedbackBanner(model.feedback, compact=not wide))
     return ft.Column(
         expand=True,
         spacing=0,
         controls=[
             StatusStrip(model.status),
-            ft.Container(
-                expand=True,
-                padding=ft.Padding.only(left=16, right=16, top=4, bottom=12),
-                content=ft.Column(
-                    expand=True,
-                    spacing=12,
-                    scroll=ft.ScrollMode.AUTO,
-                    controls=[*top, *body],
-                ),
-            ),
+            layout.screen(top, body, wide=wide, ahead=[header], fill=fill),
         ],
     )
 

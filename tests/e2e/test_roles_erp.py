@@ -176,7 +176,7 @@ def test_supervisor_approval_reaches_the_erp(erp, serve_station, open_station):
     page = open_station(served.url, DESKTOP)
     sign_in(page, "U-SUPV-1", "4444")
     page.press("Supervise")
-    page.press(re.compile(r"^Approvals \(1\)"))
+    page.see(re.compile(r"^Approvals \(1\)"))  # at the desk beside the queues and the outbox
     page.see("last unit damaged")
     page.screenshot("supervise-approvals")
     page.press("Approve")

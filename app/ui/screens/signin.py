@@ -44,7 +44,7 @@ def SignIn(model: StationModel) -> ft.Control:
             body.append(ft.Row([settings]))
         return Frame(model, body, on_scan=take_badge, scan_label="Badge", title="Sign in")
     body = [
-        ScanField(stable_pin, label="PIN", keep_focus=False, password=True, key=f"pin-{badge}"),
+        ft.Row([ScanField(stable_pin, label="PIN", keep_focus=False, password=True, key=f"pin-{badge}")]),
         ft.Row([big_button("Not me", restart, icon=ft.Icons.ARROW_BACK)]),
         ft.Text(f"Badge {badge}", size=theme.TEXT),
     ]

@@ -12,6 +12,7 @@ import flet as ft
 
 from app.runtime import age, ago
 from app.ui import theme
+from app.ui.layout import side_by_side, use_wide
 from app.ui.model import StationModel
 from app.ui.station_health import station_health
 from app.ui.widgets import Frame, big_button, bind, button_row, muted, section
@@ -61,6 +62,8 @@ def Supervise(model: StationModel) -> ft.Control:
     reason, set_reason = ft.use_state("")
     locked_badge, set_locked_badge = ft.use_state("")
     _tick, set_tick = ft.use_state(0)
+    note, set_note = ft.use_state("")  # the approvals' note (the outbox has its own reason beside it)
+    wide = use_wide()
 
     def refresh() -> None:
         set_tick(_tick + 1)
@@ -95,9 +98,9 @@ def Supervise(model: StationModel) -> ft.Control:
     def decide(request_id: str, decision: str) -> None:
         session = model.session
         method = session.approve if decision == "approve" else session.refuse
-        outcome = method(request_id, note=reason.strip())
+        outcome = method(request_id, note=note.strip())
         model.show(outcome)
-        set_reason("")
+        set_note("")
         station.request_sync()
         refresh()
 
@@ -126,6 +129,15 @@ def Supervise(model: StationModel) -> ft.Control:
                 items = sorted(items, key=lambda item: item[2] or "")
             lines = [_row(key, text, f"waiting {age(_age_s(when))}") for key, text, when in items[:20]]
             out.append(section(f"{title}: {len(items)}", lines or [muted("Nothing waiting")]))
+        # parcels received blind (no sale found, or offline): the ERP flags them until a supervisor
+        # identifies the sender there
+        flagged = sorted((r for r in store.returns() if r.get("review") and r["state"] != "cancelled"),
+                         key=lambda r: r.get("write_date") or "")
+        out.insert(1, section(f"Blind receipts to identify: {len(flagged)}", [
+            _row(f"blind-{r['id']}", f"{r['rma']} · {r['state']}",
+                 f"{r['review']} · waiting {age(_age_s(r.get('write_date')))}", colour=theme.WARN)
+            for r in flagged[:20]
+        ] or [muted("Nothing waiting")]))
         return out
 
     def outbox_view() -> list[ft.Control]:
@@ -179,7 +191,7 @@ def Supervise(model: StationModel) -> ft.Control:
         view = model.session.view() if model.session is not None else None
         pending = list(view.approvals) if view is not None and view.kind == "supervise" else []
         out: list[ft.Control] = [
-            ft.TextField(label="Note", value=reason, on_change=lambda e: set_reason(e.control.value),
+            ft.TextField(label="Note", value=note, on_change=lambda e: set_note(e.control.value),
                          text_size=theme.TEXT, hint_text="why (needed to refuse)"),
         ]
         for approval in pending:
@@ -212,15 +224,6 @@ def Supervise(model: StationModel) -> ft.Control:
             ]))
         return out if pending else [*out, muted("No approvals waiting")]
 
-    tabs = button_row([
-        big_button("Queues", lambda: set_tab("queues"), primary=tab == "queues"),
-        big_button(f"Outbox ({model.status.failures if model.status else 0})",
-                   lambda: set_tab("outbox"), primary=tab == "outbox"),
-        big_button(f"Approvals ({_pending_count(model)})", lambda: set_tab("approvals"),
-                   primary=tab == "approvals"),
-        ft.IconButton(ft.Icons.REFRESH, on_click=refresh, tooltip="Refresh", icon_size=28,
-                      width=theme.TARGET, height=theme.TARGET),
-    ])
     def unlock() -> None:
         model.show(model.session.unlock(locked_badge))
         set_locked_badge("")
@@ -233,9 +236,21 @@ def Supervise(model: StationModel) -> ft.Control:
             button_row([big_button("Unlock badge", unlock, icon=ft.Icons.LOCK_OPEN)]),
         ])]
 
-    content = {"queues": lambda: [*queues(), *station_health(station.settings.data_dir), *unlock_view()],
-               "outbox": outbox_view,
-               "approvals": approvals_view}[tab]()
+    panels = [
+        ("queues", "Queues", lambda: [*queues(), *station_health(station.settings.data_dir), *unlock_view()]),
+        ("outbox", f"Outbox ({model.status.failures if model.status else 0})", outbox_view),
+        ("approvals", f"Approvals ({_pending_count(model)})", approvals_view),
+    ]
+    refresh_button = ft.IconButton(ft.Icons.REFRESH, on_click=refresh, tooltip="Refresh", icon_size=28,
+                                   width=theme.TARGET, height=theme.TARGET)
+    if wide:  # at the desk: every panel at once, side by side (app/ui/layout.py)
+        return Frame(model, [side_by_side([(title, build()) for _key, title, build in panels],
+                                          tools=[refresh_button])], keep_focus=False, fill=True)
+    tabs = button_row([
+        *(big_button(title, bind(set_tab, key), primary=tab == key) for key, title, _build in panels),
+        refresh_button,
+    ])
+    content = next((build for key, _title, build in panels if key == tab), panels[0][2])()
     return Frame(model, [tabs, *content], keep_focus=False)
 
 

@@ -13,10 +13,11 @@ import flet as ft
 
 from app.ui import theme
 from app.ui.camera_scan import is_desk
+from app.ui.layout import Beside, beside, use_wide
 from app.ui.model import StationModel
 from app.ui.order_queue import order_queue
 from app.ui.screens.tote import tote_controls
-from app.ui.widgets import Frame, big_button, bind, button_row, muted, section, use_latest
+from app.ui.widgets import Frame, big_button, bind, button_row, icon_button, muted, section, use_latest
 
 GRADE_LABELS = {"A": "like new", "B": "good", "C": "fair", "D": "damaged", "F": "unsaleable"}
 LINE_STYLE = {
@@ -112,14 +113,22 @@ def _DaysField(name: str, question: str, value: str, answer: Callable[[str, Any]
 DaysField = ft.memo(_DaysField)
 
 
-def check_control(check: Any, answer: Callable[[str, Any], None]) -> ft.Control:
-    """One checklist question: yes/no or choice buttons (the chosen one filled), or a days field.
-    ``answer`` must be a stable function (widgets.use_latest) for the days field's memo to hold."""
+def check_control(check: Any, answer: Callable[[str, Any], None], *, inline: bool = False) -> ft.Control:
+    """One checklist question: yes/no or choice buttons (the chosen one filled), or a days field;
+    the answers under the question, or beside it when ``inline`` (at the desk, where the whole
+    form fits the height). ``answer`` must be a stable function (widgets.use_latest) for the days
+    field's memo to hold."""
+
+    def laid_out(question: str, answers: ft.Control) -> ft.Control:
+        text = ft.Text(question, size=16, expand=inline)
+        if inline:
+            return ft.Row([text, answers], key=check.name, spacing=12,
+                          vertical_alignment=ft.CrossAxisAlignment.CENTER)
+        return ft.Column(spacing=4, key=check.name, controls=[text, answers])
+
     if check.kind == "days":
-        return ft.Column(spacing=4, key=check.name, controls=[
-            ft.Text(check.question, size=16),
-            DaysField(check.name, check.question, "" if check.answer is None else str(check.answer), answer),
-        ])
+        return laid_out(check.question, DaysField(
+            check.name, check.question, "" if check.answer is None else str(check.answer), answer))
     options: list[tuple[str, Any]] = (
         [("Yes", True), ("No", False)] if check.kind == "yes_no" else [(c, c) for c in check.choices]
     )
@@ -134,10 +143,7 @@ def check_control(check: Any, answer: Callable[[str, Any], None]) -> ft.Control:
         for label, value in options
     ]
     derived = " (from the scan)" if check.derived else ""
-    return ft.Column(spacing=4, key=check.name, controls=[
-        ft.Text(check.question + derived, size=16),
-        button_row(buttons),
-    ])
+    return laid_out(check.question + derived, ft.Row(buttons, spacing=10) if inline else button_row(buttons))
 
 
 def _call(session: Any, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -208,6 +214,8 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
     stable_search = use_latest(lambda text: search_sale(text))
     # hooks before any early return: the checklist's days field needs a stable callback
     stable_answer = use_latest(lambda name, value: answer(name, value))
+    wide = use_wide()
+    ended, set_ended = ft.use_state(0)  # jobs ended by a button here: each gives a fresh scan field
     if session is None:
         return Frame(model, [muted("Sign in again: this station lost your session")])
 
@@ -230,8 +238,13 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
         done(outcome)
         if getattr(outcome, "ok", False):
             set_reason("")
+            set_ended(ended + 1)
             station.request_sync()
             model.refresh_status()
+
+    def cancel() -> None:
+        if getattr(done(_call(session, "cancel")), "ok", False):
+            set_ended(ended + 1)
 
     def answer(name: str, value: Any) -> None:
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
@@ -277,21 +290,21 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
             controls.append(ft.TextField(label="Reason", value=reason, text_size=theme.TEXT,
                                          hint_text="why it is confirmed incomplete",
                                          on_change=lambda e: set_reason(e.control.value)))
-        controls.append(button_row([
-            big_button(view.confirm_label, confirm, icon=ft.Icons.DONE_ALL, primary=True,
-                       disabled=not view.can_confirm and not view.confirm_needs_reason),
-            big_button("Undo last scan", lambda: done(_call(session, "undo")), icon=ft.Icons.UNDO),
-            big_button("Cancel job", lambda: done(_call(session, "cancel")), icon=ft.Icons.DELETE_SWEEP),
-        ]))
+        controls.append(action_row(
+            view, confirm, lambda: done(_call(session, "undo")), cancel, compact=not wide))
         actions = ft.Column(controls, spacing=10)
 
     unit = view.unit
     # the host's USB camera is the desk's own; a handheld takes photos with the camera in its hand
     desk_camera = station.camera_source is not None and is_desk(ft.context.page)
-    body: list[ft.Control] = []
+    # At the desk (app/ui/layout.py) what is marked beside() goes to the right pane: the lines beside
+    # the scan feedback when receiving and packing; the form beside the unit when inspecting.
+    inspecting = kind == "inspect"
+    lines_pane = (lambda c: c) if inspecting else beside
+    body: list[ft.Control | Beside] = []
     if view.subject:
         body.append(ft.Text(view.subject, size=20, weight=ft.FontWeight.BOLD))
-    body.append(ft.Text(view.prompt, size=theme.TEXT, color=theme.INFO))
+    body.append(ft.Text(view.prompt, size=theme.TEXT if wide else 16, color=theme.INFO))
     if (sorting := tote_controls(view, session, done)) is not None:
         body.append(sorting)  # Inspect at a station that sorts: the tote for the unit (screens/tote.py)
     if actions is not None and unit is None:
@@ -300,29 +313,60 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
         body.append(actions)
     if unit is not None:
         # the unit in hand comes first: on a handheld the return's other lines are below it
-        body.extend(unit_controls(unit, station, session, done, stable_answer, add_photo,
-                                  capture_photo if desk_camera else None))
+        shown, form = unit_controls(unit, station, session, done, stable_answer, add_photo,
+                                    capture_photo if desk_camera else None, inline=wide)
+        body.extend([*shown, *(beside(c) for c in form)])
+    elif inspecting and wide:
+        body.append(beside(muted("Scan an item of this return: its grade, checklist and disposition "
+                                 "show here")))
     if searching:
         body.append(unannounced_controls(view, stable_search, session, done))
     if view.orders:
         body.append(order_queue(view.orders))
     if view.lines:
-        body.append(section("Items", [line_row(line) for line in view.lines]))
+        body.append(lines_pane(section("Items", [line_row(line) for line in view.lines])))
+    elif wide and not inspecting and not blind:
+        body.append(beside(muted("The items to scan show here once the job is open")))
     if view.extras:
-        body.append(section("Not expected", [extra_row(extra) for extra in view.extras]))
+        body.append(lines_pane(section("Not expected", [extra_row(extra) for extra in view.extras])))
     if view.approvals:
-        body.append(section("Approvals", [
+        body.append(lines_pane(section("Approvals", [
             ft.Text(f"{a.summary}: {a.state}" + ("" if a.synced else " (not yet sent)"), size=16,
                     key=a.request_id)
             for a in view.approvals
-        ]))
+        ])))
     if view.finished:
-        body.append(section("Done here", [muted(text) for text in view.finished]))
+        body.append(lines_pane(section("Done here", [muted(text) for text in view.finished])))
     if actions is not None and unit is not None:
-        body.append(actions)
+        body.append(beside(actions))
     return Frame(model, body, on_scan=on_scan, scan_label="Scan", title=view.title,
                  keep_focus=not view.confirm_needs_reason and not _has_days(unit) and not searching,
-                 on_photo=device_photo if unit is not None and not desk_camera else None)
+                 on_photo=device_photo if unit is not None and not desk_camera else None, fresh=ended)
+
+
+def action_row(view: Any, confirm: Callable[[], Any], undo: Callable[[], Any], cancel: Callable[[], Any],
+               *, compact: bool) -> ft.Control:
+    """Confirm, Undo last scan, Cancel job. In the hand one row: Confirm takes the width (its words on
+    up to two lines) and the other two are icons, named for a screen reader and a tooltip."""
+    disabled = not view.can_confirm and not view.confirm_needs_reason
+    if not compact:
+        return button_row([
+            big_button(view.confirm_label, confirm, icon=ft.Icons.DONE_ALL, primary=True, disabled=disabled),
+            big_button("Undo last scan", undo, icon=ft.Icons.UNDO),
+            big_button("Cancel job", cancel, icon=ft.Icons.DELETE_SWEEP),
+        ])
+    primary = ft.FilledButton(
+        content=ft.Text(view.confirm_label, size=16, weight=ft.FontWeight.W_600, max_lines=2,
+                        text_align=ft.TextAlign.CENTER),
+        on_click=confirm, disabled=disabled, height=theme.TARGET, expand=True,
+        style=ft.ButtonStyle(padding=ft.Padding.symmetric(horizontal=12, vertical=4),
+                             shape=ft.RoundedRectangleBorder(radius=8)),
+    )
+    return ft.Row(spacing=8, controls=[
+        primary,
+        icon_button("Undo last scan", ft.Icons.UNDO, undo),
+        icon_button("Cancel job", ft.Icons.DELETE_SWEEP, cancel),
+    ])
 
 
 @ft.component
@@ -371,8 +415,10 @@ def _has_days(unit: Any) -> bool:
 
 def unit_controls(unit: Any, station: Any, session: Any, done: Callable[[Any], Any],
                   answer: Callable[[str, Any], None], add_photo: Callable[[], Any],
-                  capture_photo: Callable[[], Any] | None = None) -> list[ft.Control]:
-    """The inspect part: the unit, its photos, grade buttons, the checklist, the rules' decision."""
+                  capture_photo: Callable[[], Any] | None = None, *, inline: bool = False,
+                  ) -> tuple[list[ft.Control], list[ft.Control]]:
+    """The inspect part, as (the unit and its photos, the form: grade buttons, the checklist, the
+    rules' decision). ``inline`` (at the desk): each checklist question beside its answers."""
     facts = [unit.sku, unit.family, f"value {unit.unit_value:.2f}"]
     if unit.lot:
         facts.append(f"lot {unit.lot}")
@@ -392,7 +438,7 @@ def unit_controls(unit: Any, station: Any, session: Any, done: Callable[[Any], A
                    primary=unit.grade == grade, key=f"grade-{grade}")
         for grade in GRADE_LABELS
     ]
-    out: list[ft.Control] = [
+    shown: list[ft.Control] = [
         section(unit.product, [muted(" · ".join(facts))]),
         section(f"Photos: {len(unit.photos)} of {unit.photos_required} needed", [
             *([CameraPanel(camera, capture_photo, key="camera")]
@@ -401,10 +447,11 @@ def unit_controls(unit: Any, station: Any, session: Any, done: Callable[[Any], A
             button_row([big_button("Add photo", add_photo, icon=ft.Icons.ADD_A_PHOTO)]),
             muted(station.camera_note()),
         ]),
-        section("Grade", [button_row(grades)]),
     ]
+    form: list[ft.Control] = [section("Grade", [button_row(grades)])]
     if unit.checklist:
-        out.append(section("Checklist", [check_control(check, answer) for check in unit.checklist]))
+        form.append(section("Checklist", [check_control(check, answer, inline=inline)
+                                          for check in unit.checklist]))
     decision = unit.decision
     if decision is not None:
         colour = theme.WARN if decision.approval_required else theme.GOOD
@@ -412,7 +459,7 @@ def unit_controls(unit: Any, station: Any, session: Any, done: Callable[[Any], A
         if decision.approval_required:
             lines.append(ft.Text("Needs supervisor approval: " + "; ".join(decision.approval_reasons),
                                  size=16, color=theme.WARN))
-        out.append(section("Disposition", lines))
+        form.append(section("Disposition", lines))
     if unit.still_needed:
-        out.append(muted("Still needed: " + "; ".join(unit.still_needed)))
-    return out
+        form.append(muted("Still needed: " + "; ".join(unit.still_needed)))
+    return shown, form

@@ -198,6 +198,7 @@ def _pull_returns(since):
                 "customer": shipment.customer.rec_name if shipment.customer else "",
                 "reason": shipment.return_reason or "",
                 "state": shipment.state,
+                "review": shipment.station_review or None,  # a blind receipt, for a supervisor
                 "lines": _move_lines(moves),
                 "write_date": _stamp(stamps),
             }
