@@ -175,9 +175,13 @@ class Station:
 
     # --- work waiting -------------------------------------------------------------------------
     def work_counts(self) -> dict[str, int]:
-        """How much work waits for each job screen, from the reference cache."""
+        """How much work waits for each job screen, from the reference cache; ``pack_late``: the
+        orders waiting to be packed past their due time (app.workflows.priority)."""
+        from app.workflows.priority import late_count, not_packed_here
+
         try:
             return {
+                "pack_late": late_count(not_packed_here(self.store), datetime.now(UTC)),
                 "receive": len(self.store.returns("draft")),
                 "inspect": len(self.store.returns("received")),
                 "pack": len(self.store.shipments("assigned")) + len(self.store.shipments("waiting")),
@@ -372,7 +376,9 @@ def open_station(settings: Settings, *, sync: bool = True, pull_interval: float 
                       sort_to_totes=sorts_to_totes(settings.data_dir, env))
     if sync:
         from sync.engine import SyncEngine, connector_for
+        from sync.station_status import interval_from
 
         station.engine = SyncEngine(store, lambda: connector_for(station.settings.erp),
-                                    pull_interval=pull_interval, station=settings.station_id)
+                                    pull_interval=pull_interval, station=settings.station_id,
+                                    status_interval=interval_from(env))
     return station

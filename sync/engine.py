@@ -48,6 +48,7 @@ from sync.erp.protocol import (
 )
 from sync.operations import ApplyResult, Operation, utc_now
 from sync.outbox import BACKOFF_CAP_S, DONE, FAILED, HEARTBEAT_S, RETENTION_DAYS, LeaseHolder, new_holder_id
+from sync.station_status import DEFAULT_INTERVAL_S, queue_status, status_waiting
 from sync.store import Store, StoreFault
 
 if TYPE_CHECKING:
@@ -137,6 +138,8 @@ class SyncEngine:
         breaker_cap: float = 60.0,
         rng: random.Random | None = None,
         retention_days: float = RETENTION_DAYS,
+        status_interval: float = DEFAULT_INTERVAL_S,
+        app_version: str | None = None,
     ) -> None:
         self.store = store
         self._factory = connector_factory
@@ -172,6 +175,11 @@ class SyncEngine:
         self._waiting_for: LeaseHolder | None = None
         self._heart: threading.Thread | None = None
         self._heart_stop = threading.Event()
+        # The station's own status (sync.station_status): every status_interval seconds (0: never),
+        # the first one interval after start.
+        self.status_interval = status_interval
+        self.app_version = app_version
+        self._status_due = time.monotonic() + status_interval if status_interval > 0 else None
 
     # --- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -377,6 +385,8 @@ class SyncEngine:
                 if self._stopping.wait(self.debounce):
                     break
                 self._wake.clear()
+            # Queued even while the ERP is away: at most one waits, and it goes when the ERP is back.
+            self._maybe_queue_status()
             if self._retry_at is not None and time.monotonic() < self._retry_at:
                 continue  # circuit open: wait for the breaker, not for every request
             pull_now = self._pull_requested or time.monotonic() >= self._pull_due
@@ -410,9 +420,10 @@ class SyncEngine:
 
     def _seconds_to_next_work(self) -> float:
         now = time.monotonic()
+        status = [max(0.0, self._status_due - now)] if self._status_due is not None else []
         if self._retry_at is not None:
-            return max(0.0, self._retry_at - now)
-        waits = [max(0.0, self._pull_due - now)]
+            return min([max(0.0, self._retry_at - now), *status])
+        waits = [max(0.0, self._pull_due - now), *status]
         if self._waiting_for is not None:
             waits.append(HEARTBEAT_S)  # look at the lease again soon
         elif self.store.outbox.deliverable_now():
@@ -424,6 +435,38 @@ class SyncEngine:
                 # Further ahead than any backoff: the clock jumped back; it is due now.
                 waits.append(0.0 if wait > BACKOFF_CAP_S else max(0.0, wait))
         return min(min(waits), self.pull_interval)
+
+    def _maybe_queue_status(self) -> None:
+        if self._status_due is None or time.monotonic() < self._status_due:
+            return
+        self._status_due = time.monotonic() + self.status_interval
+        try:
+            self.queue_status()
+        except StoreFault:
+            pass  # the banner says so; the next status carries the counts
+
+    def queue_status(self) -> Operation | None:
+        """Queue this station's status now (sync.station_status; None when one is still waiting to
+        be delivered), with its clock measured against the ERP's when the ERP answers."""
+        if status_waiting(self.store):
+            return None
+        return queue_status(
+            self.store, self.station, clock_offset_s=self.clock_offset(), app_version=self.app_version
+        )
+
+    def clock_offset(self) -> float | None:
+        """This station's clock minus the ERP's, in seconds (to within half a round trip), from one
+        ``returns.station.clock.now`` request; None when the ERP does not answer."""
+        before = datetime.now(UTC)
+        answer = self.request("returns.station.clock.now", timeout=5.0)
+        after = datetime.now(UTC)
+        if not isinstance(answer, str):
+            return None
+        try:
+            erp = datetime.fromisoformat(answer.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return ((before + (after - before) / 2) - erp).total_seconds()
 
     def _transient_left(self) -> int:
         counts = self.store.queue_counts()

@@ -146,6 +146,15 @@ def last_alerts(cache: FiguresCache) -> tuple[list[dict[str, Any]], str | None]:
     return list(latest.get("alerts") or []), latest["window"]["as_of"]
 
 
+def last_stations(cache: FiguresCache) -> tuple[list[dict[str, Any]], str | None]:
+    """Every station's health (the figures' ``stations``) from the most recent cached figures, and
+    their as-of time: what a supervisor sees offline."""
+    latest = max(cache.all(), key=lambda f: f["window"]["as_of"], default=None)
+    if latest is None:
+        return [], None
+    return list(latest.get("stations") or []), latest["window"]["as_of"]
+
+
 def rows(figures: dict[str, Any]) -> Iterator[tuple[str, str, str, Any]]:
     """Every number as ``(section, key, measure, value)``: the CSV of ``station report``."""
     reasons = figures["reasons"]
@@ -188,8 +197,8 @@ def rows(figures: dict[str, Any]) -> Iterator[tuple[str, str, str, Any]]:
         for name, count in item["buckets"].items():
             yield (f"backlog.{kind}", name, "count", count)
     pack = figures["pack"]
-    for measure in ("packed", "short", "short_rate"):
-        yield ("pack", "all", measure, pack[measure])
+    for measure in ("packed", "short", "short_rate", "wrong_items_stopped"):
+        yield ("pack", "all", measure, pack.get(measure))
     yield ("pack.waiting", "all", "orders", pack["waiting"]["count"])
     yield ("pack.waiting", "all", "late", pack["waiting"]["late"])
     for row in pack["waiting"]["by_class"]:
@@ -198,6 +207,8 @@ def rows(figures: dict[str, Any]) -> Iterator[tuple[str, str, str, Any]]:
     for row in figures.get("stations", []):
         for measure in ("last_seen", "outbox_waiting", "outbox_failed", "clock_offset_s", "app_version"):
             yield ("stations", row["station"], measure, row[measure])
+        stopped = (row.get("refusals") or {}).get("wrong_item", 0)
+        yield ("stations", row["station"], "wrong_items_stopped", stopped)
     for alert in figures["alerts"]:
         yield ("alerts", alert["key"], "title", alert["title"])
 
@@ -267,14 +278,21 @@ def in_words(figures: dict[str, Any]) -> dict[str, str]:
         f"Orders waiting: {p['waiting']['count']}, {p['waiting']['late']} late"
         + (f"; {classes}" if classes else "")
         + f"; packed {p['packed']}, short {p['short']} ({_pct(p['short_rate'])})"
+        + f"; wrong items stopped by scan {p.get('wrong_items_stopped', 0)}"
     )
     for row in figures.get("stations", []):
-        offset = f"{row['clock_offset_s']:+g} s" if row["clock_offset_s"] is not None else "unknown"
-        words[f"station.{row['station']}"] = (
-            f"Station {row['station']}: last seen {row['minutes_since_seen']:g} min ago,"
-            f" {row['outbox_waiting']} waiting, {row['outbox_failed']} failed, clock {offset},"
-            f" version {row['app_version'] or 'unknown'}"
-        )
+        words[f"station.{row['station']}"] = station_words(row)
     for alert in figures["alerts"]:
         words[f"alert.{alert['key']}"] = f"Alert {alert['number']}: {alert['title']}"
     return words
+
+
+def station_words(row: dict[str, Any]) -> str:
+    """One station's health (a row of the figures' ``stations``) as a sentence."""
+    offset = f"{row['clock_offset_s']:+g} s" if row["clock_offset_s"] is not None else "unknown"
+    return (
+        f"Station {row['station']}: last seen {row['minutes_since_seen']:g} min ago,"
+        f" {row['outbox_waiting']} waiting, {row['outbox_failed']} failed, clock {offset},"
+        f" version {row['app_version'] or 'unknown'},"
+        f" wrong items stopped {(row.get('refusals') or {}).get('wrong_item', 0)}"
+    )

@@ -189,6 +189,13 @@ def m006_pin_verifiers(db: Database) -> None:
     db.execute("CREATE INDEX audit_who ON audit (who, seq)")
 
 
+@migrations()
+def m007_refusal_counts(db: Database) -> None:
+    # Refusals a person got at this station, by code, not yet reported to the ERP: the next
+    # station_status operation takes them (and empties this) in the transaction that queues it.
+    db.execute("CREATE TABLE refusal_counts (code TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID")
+
+
 def known_names() -> list[str]:
     """The migration names this code knows, in order."""
     return [migration.name for migration in migrations._migrations]

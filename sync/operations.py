@@ -131,13 +131,18 @@ Payloads, version 1 (ERP ids are Tryton record ids as pulled into the reference 
   ERP effect: the tote's internal shipment done: its units reach the disposition's location.
   Conflict when another station closed it already; refused when it never held a unit.
 
-``station_status`` — what only the station knows about itself, sent every few minutes::
+``station_status`` — what only the station knows about itself, queued by the sync engine every
+``STATION_STATUS_INTERVAL`` seconds (sync.station_status; never two waiting at once), ``user`` empty
+(the station speaks, not a person)::
 
     {"outbox": {"pending": 3, "failed": 1, …}, "refusals": {"wrong_item": 2, …},
-     "app_version": "0.1.0"}
+     "app_version": "0.1.0", "clock_offset_s": -0.412 | null}
 
-  ERP effect: the station's latest status (``returns.station.status``: last seen, outbox, refusals
-  by code, app version, clock offset from the ERP), shown in the figures' ``stations``.
+  ``refusals``: counted since the station's previous status; ``clock_offset_s``: the station's
+  clock minus the ERP's, measured against ``returns.station.clock.now`` (null: not reachable).
+  ERP effect: the station's latest status (``returns.station.status``: last seen, outbox, app
+  version, clock offset) and its refusals kept per status (``returns.station.status.refusal``),
+  shown in the figures' ``stations`` and ``pack.wrong_items_stopped``.
 """
 
 from __future__ import annotations

@@ -81,6 +81,8 @@ class Shipment(TypedDict):
     reference: NotRequired[str | None]  # the customer's order reference (e.g. "WEB-1106"), also printed
     customer: str
     state: Literal["waiting", "assigned", "picked", "packed", "shipped", "done", "cancelled"]
+    service_class: NotRequired[str]  # premium | marketplace | wholesale | standard (the sale's)
+    due_at: NotRequired[str | None]  # when the order must leave, UTC "YYYY-MM-DDTHH:MM:SSZ"
     lines: list[ShipmentLine]
     write_date: str
 

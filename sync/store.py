@@ -584,6 +584,28 @@ class Store:
         with self.atomic():
             self._write("progress", "DELETE FROM progress WHERE op_id = ?", (op_id,))
 
+    # --- refusals not yet reported (sync.station_status) -----------------------------------------
+    def count_refusal(self, code: str) -> None:
+        """Count one refusal of ``code`` shown to a person here (reported with the next status)."""
+        with self.atomic():
+            self._write(
+                "refusal",
+                "INSERT INTO refusal_counts (code, count) VALUES (?, 1)"
+                " ON CONFLICT (code) DO UPDATE SET count = count + 1",
+                (code,),
+            )
+
+    def refusal_counts(self) -> dict[str, int]:
+        """{code: count} of the refusals not yet reported to the ERP."""
+        return {row["code"]: row["count"] for row in self._rows("SELECT code, count FROM refusal_counts")}
+
+    def take_refusal_counts(self) -> dict[str, int]:
+        """The refusals not yet reported, emptied: call inside the atomic block that queues the
+        status carrying them, so each refusal is reported exactly once."""
+        counts = self.refusal_counts()
+        self._write("refusal", "DELETE FROM refusal_counts")
+        return counts
+
     # --- drafts: work in progress that must survive a reload or a crash -----------------------
     def save_draft(self, key: str, data: dict[str, Any]) -> None:
         with self.atomic():

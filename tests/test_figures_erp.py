@@ -306,22 +306,31 @@ def test_empty_and_future_windows_answer_zeros_with_a_reason(connector):
 
 
 def test_orders_waiting_by_service_class_with_the_late_ones(erp, connector):
-    shipments = erp_read(erp, "stock.shipment.out", [("state", "=", "assigned")], ["id", "number"])
-    first, second = sorted(shipments, key=lambda s: s["number"])[:2]
-    past = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(hours=1)
+    # The demo's sales carry a service class and a due time (demo.ORDER_SERVICE), which their
+    # shipments got when the sales were processed: three are late.
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    expected: dict[str, list[int]] = {}
+    for order in erp.demo.orders:
+        count, late = expected.setdefault(order.service_class, [0, 0])
+        expected[order.service_class] = [count + 1, late + (order.due_at < now)]
+    waiting = connector.figures({})["pack"]["waiting"]
+    classes = {row["service_class"]: [row["count"], row["late"]] for row in waiting["by_class"]}
+    assert classes == expected
+    assert (waiting["count"], waiting["late"]) == (len(erp.demo.orders), 3)
+    # A sale made premium and late later on: its shipment, not yet packed, follows
+    (sale,) = erp_read(erp, "sale.sale", [("number", "=", "SO-1110")], ["id"])
+    past = now - dt.timedelta(hours=1)
     erp.call(
-        "model.stock.shipment.out.write",
-        [first["id"]],
-        {"service_class": "premium", "due_at": rpc_datetime(past)},
-        [second["id"]],
-        {"service_class": "premium"},
+        "model.sale.sale.write",
+        [sale["id"]],
+        {"station_service_class": "premium", "station_due_at": rpc_datetime(past)},
         {},
     )
-    waiting = connector.figures({})["pack"]["waiting"]
-    classes = {row["service_class"]: row for row in waiting["by_class"]}
-    assert (waiting["count"], waiting["late"]) == (len(shipments), 1)
-    assert (classes["premium"]["count"], classes["premium"]["late"]) == (2, 1)
-    assert classes["standard"]["count"] == len(shipments) - 2
+    again = connector.figures({})["pack"]["waiting"]
+    classes = {row["service_class"]: [row["count"], row["late"]] for row in again["by_class"]}
+    assert classes["premium"] == [expected["premium"][0] + 1, expected["premium"][1] + 1]
+    assert classes["standard"][0] == expected["standard"][0] - 1
+    assert again["late"] == 4
 
 
 def test_return_rate_spike_opens_one_alert_and_a_second_run_none(erp, connector):

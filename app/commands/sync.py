@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -72,6 +73,7 @@ def _open_store(settings: Settings):
 
 def _sync(args: argparse.Namespace) -> int:
     from sync.engine import SyncEngine, connector_for
+    from sync.station_status import interval_from
 
     settings = station_settings(args)
     store = _open_store(settings)
@@ -80,6 +82,7 @@ def _sync(args: argparse.Namespace) -> int:
         lambda: connector_for(settings.erp),
         pull_interval=args.pull_interval,
         station=settings.station_id,
+        status_interval=interval_from(os.environ),
     )
     print(f"station {settings.station_id}: syncing with {settings.erp.redacted()}", file=sys.stderr)
     try:

@@ -608,6 +608,13 @@ class StationSession:
         if isinstance(outcome, Refusal):
             self._refusals.append(outcome)
             del self._refusals[:-MAX_REFUSALS_SHOWN]
+            # Counted for the ERP (sync.station_status): a wrong item stopped by scan is something
+            # only the station sees. A count lost to a failing disk costs the worker nothing.
+            if outcome.code != "store_fault":
+                try:
+                    self.store.count_refusal(outcome.code)
+                except StoreFault:
+                    pass
         return outcome
 
 

@@ -93,6 +93,24 @@ class ApprovalView:
 
 
 @dataclass(frozen=True)
+class OrderView:
+    """An order waiting to be packed (app.workflows.priority): ``late`` when past its due time;
+    ``ready`` False while it waits for stock; ``label`` says all of it in words (its accessible
+    name), "LATE" included, so the mark is never colour alone."""
+
+    key: str
+    number: str
+    order: str | None
+    customer: str
+    service_class: str
+    due_at: str | None
+    late: bool
+    ready: bool
+    units: float
+    label: str
+
+
+@dataclass(frozen=True)
 class TaskView:
     """The current task as a screen shows it. ``prompt`` says what to do next in a worker's words;
     ``last`` is the feedback of the last action (green ``Accepted``, amber when ``warning``, red
@@ -106,6 +124,7 @@ class TaskView:
     extras: tuple[ExtraView, ...] = ()
     unit: UnitView | None = None
     approvals: tuple[ApprovalView, ...] = ()
+    orders: tuple[OrderView, ...] = ()  # Pack with no order open: the waiting orders, most urgent first
     finished: tuple[str, ...] = ()
     refusals: tuple[Refusal, ...] = ()
     last: Accepted | Refusal | None = None

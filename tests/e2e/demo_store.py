@@ -88,6 +88,8 @@ def reference_records(demo: DemoPlan) -> dict[str, list[dict[str, Any]]]:
                 "order": order.order,
                 "customer": order.customer,
                 "state": "assigned",
+                "service_class": order.service_class,
+                "due_at": order.due_at.strftime("%Y-%m-%dT%H:%M:%SZ") if order.due_at else None,
                 "lines": lines,
                 "write_date": STAMP,
             }

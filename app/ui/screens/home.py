@@ -6,6 +6,7 @@ import flet as ft
 
 from app.ui import theme
 from app.ui.model import SCREEN_TITLES, StationModel
+from app.ui.order_queue import late_badge
 from app.ui.widgets import Frame, muted
 
 ICONS = {
@@ -32,7 +33,9 @@ def Home(model: StationModel) -> ft.Control:
 
     def tile(screen: str) -> ft.Control:
         waiting = counts.get(screen)
+        late = counts.get("pack_late", 0) if screen == "pack" else 0
         subtitle = WHAT[screen] + (f" · {waiting} waiting" if waiting else "")
+        subtitle += f" · {late} late" if late else ""
         return ft.Container(
             col={"xs": 12, "md": 6},
             key=screen,
@@ -43,7 +46,8 @@ def Home(model: StationModel) -> ft.Control:
                     alignment=ft.MainAxisAlignment.CENTER,
                     controls=[
                         ft.Row([ft.Icon(ICONS[screen], size=30),
-                                ft.Text(SCREEN_TITLES[screen], size=22, weight=ft.FontWeight.BOLD)]),
+                                ft.Text(SCREEN_TITLES[screen], size=22, weight=ft.FontWeight.BOLD),
+                                *([late_badge(late)] if late else [])]),
                         ft.Text(subtitle, size=15),
                     ],
                 ),

@@ -14,7 +14,9 @@ from app.runtime import age, ago
 from app.ui import theme
 from app.ui.layout import side_by_side, use_wide
 from app.ui.model import StationModel
+from app.ui.station_health import station_health
 from app.ui.widgets import Frame, big_button, bind, button_row, muted, section
+from app.workflows.priority import by_urgency, is_late
 from app.workflows.tasks.sorting import open_totes
 
 OUTBOX_STATES = ("failed", "conflict", "pending", "sending")
@@ -113,15 +115,18 @@ def Supervise(model: StationModel) -> ft.Control:
         approvals = [(f"apr-{a['request_id']}", f"{a['summary']}", a.get("requested_at"))
                      for a in store.approvals("pending")]
         stages.append(("Approvals pending", approvals))
-        packs = [(f"shp-{s['id']}", f"{s['number']} · {s.get('order') or ''} · {s['customer']}",
-                  s.get("write_date")) for s in store.shipments("assigned")]
+        now = datetime.now(UTC)
+        packs = [(f"shp-{s['id']}", ("LATE · " if is_late(s, now) else "")
+                  + f"{s['number']} · {s.get('service_class') or 'standard'} · {s['customer']}",
+                  s.get("write_date")) for s in by_urgency(store.shipments("assigned"), now)]
         stages.append(("Orders waiting to be packed", packs))
         drafts = [(f"drf-{d.get('key')}", str(d.get("key")), d.get("updated_at"))
                   for d in (store.drafts() if hasattr(store, "drafts") else [])]
         stages.append(("Work started at this station", drafts))
         out: list[ft.Control] = []
         for title, items in stages:
-            items = sorted(items, key=lambda item: item[2] or "")
+            if title != "Orders waiting to be packed":  # those are in packing order already
+                items = sorted(items, key=lambda item: item[2] or "")
             lines = [_row(key, text, f"waiting {age(_age_s(when))}") for key, text, when in items[:20]]
             out.append(section(f"{title}: {len(items)}", lines or [muted("Nothing waiting")]))
         # parcels received blind (no sale found, or offline): the ERP flags them until a supervisor
@@ -232,7 +237,7 @@ def Supervise(model: StationModel) -> ft.Control:
         ])]
 
     panels = [
-        ("queues", "Queues", lambda: [*queues(), *unlock_view()]),
+        ("queues", "Queues", lambda: [*queues(), *station_health(station.settings.data_dir), *unlock_view()]),
         ("outbox", f"Outbox ({model.status.failures if model.status else 0})", outbox_view),
         ("approvals", f"Approvals ({_pending_count(model)})", approvals_view),
     ]

@@ -15,6 +15,7 @@ from app.ui import theme
 from app.ui.camera_scan import is_desk
 from app.ui.layout import Beside, beside, use_wide
 from app.ui.model import StationModel
+from app.ui.order_queue import order_queue
 from app.ui.screens.tote import tote_controls
 from app.ui.widgets import Frame, big_button, bind, button_row, icon_button, muted, section, use_latest
 
@@ -320,6 +321,8 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
                                  "show here")))
     if searching:
         body.append(unannounced_controls(view, stable_search, session, done))
+    if view.orders:
+        body.append(order_queue(view.orders))
     if view.lines:
         body.append(lines_pane(section("Items", [line_row(line) for line in view.lines])))
     elif wide and not inspecting and not blind:

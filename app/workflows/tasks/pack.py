@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from app.workflows.packing import check_unit, pack_payload, packed_lines
+from app.workflows.priority import by_urgency, late_count, not_packed_here, order_view
 from app.workflows.receiving import ScannedItem
 from app.workflows.results import Accepted, Outcome, Refusal
 from app.workflows.scanning import ScannedCode
@@ -230,11 +231,16 @@ class PackTask(UnitScanTask):
     def view(self) -> TaskView:
         shipment = self.the_shipment()
         if shipment is None:
+            now = self.desk.now()
+            waiting = by_urgency(not_packed_here(self.desk.store), now)
+            late = late_count(waiting, now)
             return TaskView(
                 kind=self.kind,
                 title="Pack an order",
                 subject=None,
-                prompt="Scan the pick list's shipment or order number",
+                prompt="Scan the pick list's shipment or order number"
+                + (f" — {late} late order(s) first" if late else ""),
+                orders=tuple(order_view(s, now) for s in waiting),
             )
         lines = []
         for ln in packed_lines(shipment, self.items):

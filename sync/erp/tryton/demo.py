@@ -22,7 +22,8 @@ Notable records (with the default seed):
 - 18 delivered sales SO-1001 … SO-1018 (shipments OUT-1001 …, done), returned by RET-1001 … RET-1018.
 - 10 outgoing shipments OUT-1101 … OUT-1110 (orders SO-1101 … SO-1110), ``assigned`` and ready to
   pack; OUT-1101 holds a lot-tracked item with its lot set on the move (a long-dated lot), OUT-1104
-  and OUT-1108 an electronics item (any serial in stock will do).
+  and OUT-1108 an electronics item (any serial in stock will do). Each has a service class and a
+  due time (``ORDER_SERVICE``): OUT-1101, -1103 and -1108 are late (due before today).
 - Under the storage zone: Quarantine, Refurbishment, Return to Vendor, and the Sort Table (SORT,
   inventory state "sorting") where a station that sorts puts inspected units into totes.
 - Quality controls on the return's ``do`` for "Consumer Electronics" and "Health & Wellness".
@@ -123,6 +124,16 @@ class OrderSpec:
     shipment: str  # the outgoing shipment's number, e.g. "OUT-1101": what the pick list's barcode holds
     customer: str
     lines: tuple[Line, ...]
+    service_class: str = "standard"  # premium | marketplace | wholesale | standard
+    due_at: dt.datetime | None = None  # UTC, naive: when it must leave the warehouse
+
+
+# The outgoing orders' service levels, by index: (class, due in hours from today's midnight UTC).
+# Three are late whenever the demo is used (due before today); the rest are due a day or more ahead.
+ORDER_SERVICE = (
+    ("premium", -6), ("standard", 72), ("marketplace", -30), ("wholesale", 120), ("premium", 48),
+    ("standard", 96), ("marketplace", 48), ("standard", -2), ("wholesale", 96), ("standard", 48),
+)
 
 
 @dataclass(frozen=True)
@@ -354,7 +365,11 @@ def plan(seed: int = SEED, today: dt.date | None = None) -> DemoPlan:
             lines.append(Line(product.code, 1 + (index + len(lines)) % 2))
         if index in (3, 7):
             lines.append(Line(rng.choice(by_family["electronics"]).code, 1))
-        demo.orders.append(OrderSpec(f"SO-{1101 + index}", f"OUT-{1101 + index}", customer, tuple(lines)))
+        service, due_in = ORDER_SERVICE[index]
+        due = dt.datetime.combine(today, dt.time()) + dt.timedelta(hours=due_in)
+        demo.orders.append(
+            OrderSpec(f"SO-{1101 + index}", f"OUT-{1101 + index}", customer, tuple(lines), service, due)
+        )
     return demo
 
 
@@ -745,6 +760,9 @@ class _Writer:
     def orders(self) -> None:
         Shipment = self.get("stock.shipment.out")
         sales = [self._sale(o.customer, o.order, o.lines) for o in self.demo.orders]
+        for sale, spec in zip(sales, self.demo.orders, strict=True):
+            sale.station_service_class, sale.station_due_at = spec.service_class, spec.due_at
+        self.get("sale.sale").save(sales)
         shipments = self._process(sales, [o.lines for o in self.demo.orders])
         for spec, shipment in zip(self.demo.orders, shipments, strict=True):
             shipment.number = spec.shipment

@@ -39,6 +39,8 @@ Shipment -> ``stock.shipment.out`` (order to pack)
                   "assigned")
     order         .station_order (this module; the sale number of its outgoing moves' sale lines)
     customer      .customer.rec_name
+    service_class .service_class / due_at .due_at (figures_data.py; from the sale's
+                  station_service_class / station_due_at, service_level.py)
     lines         .inventory_moves (stock.move, storage zone -> output zone): move_id, product,
                   quantity, lot = .lot.number when the order requires a lot
     write_date    .write_date
@@ -79,6 +81,7 @@ Where things are in this module:
                    the handler that applies it (a new type: a new file and one line there)
     pull.py        the reference pull (``sync.reference`` shapes changed since each cursor)
     lookups.py     products, lots, returns and locations by the ids and names stations send
+    service_level.py the sale's service class and due time, carried to its outgoing shipment
     sale_search.py ``returns.station.sale_search.find``: sales for an unannounced return (masked)
     tote.py        sort to tote: the sort location, totes as stock.package on an internal shipment
     packing.py     the pack algorithm (confirm_pack, and decide_approval for a held short pack)
@@ -113,6 +116,7 @@ from . import (
     quality,
     rule_book,
     sale_search,
+    service_level,
     signin,
     station_status,
     stock,
@@ -144,6 +148,8 @@ def register() -> None:
         figures.Figures,
         alerts.Alert,
         station_status.StationStatus,
+        station_status.StationRefusalCount,
+        service_level.Sale,
         sale_search.SaleSearch,
         rule_book.RuleBook,
         rule_book.RulesConfiguration,

@@ -36,6 +36,7 @@ from trytond.transaction import Transaction
 
 from .access import check_station_caller
 from .figures_data import PATHS, parse_station_time
+from .station_status import refusals_by_station
 
 DAY = dt.timedelta(days=1)
 BUCKETS = ("<1d", "1-3d", "3-7d", ">7d")
@@ -374,7 +375,11 @@ def compute(window: dict) -> dict:
     figures["exposure"] = _exposure(scope, as_of)
     figures["backlog"] = _backlog(pool, scope, as_of)
     figures["pack"] = _pack(pool, start, end, as_of, station, node_id)
-    figures["stations"] = _stations(pool, now)
+    refused = refusals_by_station(pool, start, end)
+    figures["pack"]["wrong_items_stopped"] = sum(
+        codes.get("wrong_item", 0) for name, codes in refused.items() if not station or name == station
+    )
+    figures["stations"] = _stations(pool, now, refused)
     figures["alerts"] = pool.get("quality.alert").station_open_alerts()
     figures["notes"] = notes
     return figures
@@ -841,8 +846,9 @@ def _in(text, start, end) -> bool:
     return when is not None and start <= when < end
 
 
-def _stations(pool, now) -> list[dict]:
-    """Each station's last status: when the ERP last heard from it, its outbox, clock offset, version."""
+def _stations(pool, now, refused) -> list[dict]:
+    """Each station's last status: when the ERP last heard from it, its outbox, clock offset, version;
+    with the refusals it reported in the window (``refused``: refusals_by_station)."""
     rows = []
     for status in pool.get("returns.station.status").search([], order=[("station", "ASC")]):
         outbox = json.loads(status.outbox or "{}")
@@ -857,7 +863,7 @@ def _stations(pool, now) -> list[dict]:
                 "outbox_failed": outbox.get("failed", 0) + outbox.get("conflict", 0),
                 "clock_offset_s": status.clock_offset,
                 "app_version": status.app_version or "",
-                "refusals": json.loads(status.refusals or "{}"),
+                "refusals": refused.get(status.station, {}),
             }
         )
     return rows

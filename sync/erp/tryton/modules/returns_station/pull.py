@@ -221,6 +221,8 @@ def _pull_shipments(since):
                 "reference": shipment.station_reference,
                 "customer": shipment.customer.rec_name if shipment.customer else "",
                 "state": shipment.state,
+                "service_class": shipment.service_class or "standard",  # service_level.py
+                "due_at": shipment.due_at.strftime("%Y-%m-%dT%H:%M:%SZ") if shipment.due_at else None,
                 "lines": _move_lines(moves),
                 "write_date": _stamp(stamps),
             }
