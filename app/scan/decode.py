@@ -43,6 +43,7 @@ import cv2
 import numpy as np
 
 from app.scan.scan import Point, Scan, make_scan
+from sync.common.gtin import to_gtin14
 
 log = logging.getLogger(__name__)
 
@@ -711,6 +712,8 @@ def _unique(reads: list[_Read], *, camera: bool) -> list[_Read]:
     def phantom(r: _Read) -> bool:
         if camera and r.symbology == "ITF" and len(r.text) < MIN_CAMERA_ITF_LENGTH:
             return True
+        if r.symbology == "ITF" and decoders[r.text] == {"pyzbar"} and to_gtin14(r.text) is None:
+            return True  # pyzbar alone, no check digit to hold it: its ITF in damaged bars
         for o in kept:
             if o is r:
                 continue
