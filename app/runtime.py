@@ -209,9 +209,15 @@ class Station:
             self.rules = rules_for(self.store)
         idle = timedelta(seconds=self.idle_sign_out_s)
         requester = self.engine.request if self.engine is not None else None
-        session = StationSession(self.store, self.station_id, rules=self.rules, idle_sign_out=idle,
-                                 gs_replacement=self.gs_replacement, requester=requester,
-                                 sort_to_totes=lambda: self.sort_to_totes)
+        session = StationSession(
+            self.store,
+            self.station_id,
+            rules=self.rules,
+            idle_sign_out=idle,
+            gs_replacement=self.gs_replacement,
+            requester=requester,
+            sort_to_totes=lambda: self.sort_to_totes,
+        )
         return SerialSession(session)
 
     # --- settings -----------------------------------------------------------------------------
@@ -226,8 +232,10 @@ class Station:
             description = connector_for(erp).check()
         except ErpAuthFailed:
             if not erp.password:
-                return False, (f"The ERP at {erp.base_url} refused user {erp.user} without a password: type "
-                               "its password (the saved one is sent only to the server it was saved for)")
+                return False, (
+                    f"The ERP at {erp.base_url} refused user {erp.user} without a password: type "
+                    "its password (the saved one is sent only to the server it was saved for)"
+                )
             return False, f"The ERP at {erp.base_url} refused user {erp.user}: check the user and password"
         except ErpError as exc:
             # the connector's own words already name the address (never the password)
@@ -244,8 +252,13 @@ class Station:
         from app.ui.saved_settings import update_saved
 
         camera = (camera or "").strip() or None
-        update_saved(self.settings.data_dir, erp_url=erp.url(), station_id=station_id,
-                     scanner_suffix=scanner_suffix, camera=camera)
+        update_saved(
+            self.settings.data_dir,
+            erp_url=erp.url(),
+            station_id=station_id,
+            scanner_suffix=scanner_suffix,
+            camera=camera,
+        )
         changed_erp = erp != self.settings.erp
         self.erp_configured = True
         self.settings = replace(self.settings.with_erp(erp), station_id=station_id)
@@ -350,11 +363,22 @@ def is_default_erp(erp: Any) -> bool:
 
     default = ErpAddress()
     return (erp.scheme, erp.host, erp.port, erp.database, erp.user) == (
-        default.scheme, default.host, default.port, default.database, default.user)
+        default.scheme,
+        default.host,
+        default.port,
+        default.database,
+        default.user,
+    )
 
 
-def open_station(settings: Settings, *, sync: bool = True, pull_interval: float = 30.0,
-                 rules: Any | None = None, environ: Mapping[str, str] | None = None) -> Station:
+def open_station(
+    settings: Settings,
+    *,
+    sync: bool = True,
+    pull_interval: float = 30.0,
+    rules: Any | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Station:
     """Open the station's store and (with ``sync``) start its sync engine towards ``settings.erp``.
     The camera is ``STATION_CAMERA`` (from ``environ``, default os.environ), else the saved one.
 
@@ -369,16 +393,25 @@ def open_station(settings: Settings, *, sync: bool = True, pull_interval: float 
     saved = load_saved(settings.data_dir)
     camera = (environ if environ is not None else os.environ).get("STATION_CAMERA") or saved.camera
     env = environ if environ is not None else os.environ
-    station = Station(settings=settings, store=store, rules=rules, scanner_suffix=saved.scanner_suffix,
-                      gs_replacement=saved.gs_replacement, camera_source=(camera or "").strip() or None,
-                      erp_configured=bool(saved.erp_url or env.get("STATION_ERP_URL"))
-                      or not is_default_erp(settings.erp),
-                      sort_to_totes=sorts_to_totes(settings.data_dir, env))
+    station = Station(
+        settings=settings,
+        store=store,
+        rules=rules,
+        scanner_suffix=saved.scanner_suffix,
+        gs_replacement=saved.gs_replacement,
+        camera_source=(camera or "").strip() or None,
+        erp_configured=bool(saved.erp_url or env.get("STATION_ERP_URL")) or not is_default_erp(settings.erp),
+        sort_to_totes=sorts_to_totes(settings.data_dir, env),
+    )
     if sync:
         from sync.engine import SyncEngine, connector_for
         from sync.station_status import interval_from
 
-        station.engine = SyncEngine(store, lambda: connector_for(station.settings.erp),
-                                    pull_interval=pull_interval, station=settings.station_id,
-                                    status_interval=interval_from(env))
+        station.engine = SyncEngine(
+            store,
+            lambda: connector_for(station.settings.erp),
+            pull_interval=pull_interval,
+            station=settings.station_id,
+            status_interval=interval_from(env),
+        )
     return station

@@ -91,8 +91,9 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _now() -> dt.datetime:
@@ -125,26 +126,43 @@ def _load_or_make_ca(folder: Path, station_id: str) -> tuple[x509.Certificate, e
             cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
             key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
         except ValueError as exc:
-            raise TlsError(f"the station's CA in {folder} cannot be read ({exc}): move the tls folder "
-                           "away to make a new one (devices must then trust the new CA)") from None
+            raise TlsError(
+                f"the station's CA in {folder} cannot be read ({exc}): move the tls folder "
+                "away to make a new one (devices must then trust the new CA)"
+            ) from None
         if cert.not_valid_after_utc > _now() + dt.timedelta(days=RENEW_BEFORE_DAYS):
             return cert, key  # type: ignore[return-value]
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Returns Station"),
-        x509.NameAttribute(NameOID.COMMON_NAME, f"Returns Station CA ({station_id})"),
-    ])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Returns Station"),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"Returns Station CA ({station_id})"),
+        ]
+    )
     now = _now()
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=CA_DAYS))
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=CA_DAYS))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False,
-                                     key_encipherment=False, data_encipherment=False, key_agreement=False,
-                                     key_cert_sign=True, crl_sign=True, encipher_only=False,
-                                     decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
@@ -153,8 +171,9 @@ def _load_or_make_ca(folder: Path, station_id: str) -> tuple[x509.Certificate, e
     return cert, key
 
 
-def station_certificate(data_dir: Path, *, hosts: Iterable[str] = (),
-                        station_id: str = "station") -> TlsFiles:
+def station_certificate(
+    data_dir: Path, *, hosts: Iterable[str] = (), station_id: str = "station"
+) -> TlsFiles:
     """The station's generated certificate in ``data_dir/tls``, made (or made again for new
     ``hosts``, or when it expires within a month) as needed. Raises TlsError when the files there
     cannot be read or written."""
@@ -166,27 +185,38 @@ def station_certificate(data_dir: Path, *, hosts: Iterable[str] = (),
         ca_cert, ca_key = _load_or_make_ca(folder, station_id)
         if cert_path.exists() and key_path.exists():
             cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-            if (cert.issuer == ca_cert.subject and wanted <= _cert_names(cert)
-                    and cert.not_valid_after_utc > _now() + dt.timedelta(days=RENEW_BEFORE_DAYS)):
-                return TlsFiles(cert_path, key_path, folder / "station-ca.crt", fingerprint(cert),
-                                tuple(sorted(_cert_names(cert))))
+            if (
+                cert.issuer == ca_cert.subject
+                and wanted <= _cert_names(cert)
+                and cert.not_valid_after_utc > _now() + dt.timedelta(days=RENEW_BEFORE_DAYS)
+            ):
+                return TlsFiles(
+                    cert_path,
+                    key_path,
+                    folder / "station-ca.crt",
+                    fingerprint(cert),
+                    tuple(sorted(_cert_names(cert))),
+                )
             wanted |= _cert_names(cert)  # keep what it already served
         key = ec.generate_private_key(ec.SECP256R1())
         now = _now()
         names = sorted(wanted)
         cert = (
             x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
-                                                        f"Returns Station {station_id}")]))
-            .issuer_name(ca_cert.subject).public_key(key.public_key())
+            .subject_name(
+                x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"Returns Station {station_id}")])
+            )
+            .issuer_name(ca_cert.subject)
+            .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(minutes=5))
             .not_valid_after(now + dt.timedelta(days=SERVER_DAYS))
             .add_extension(x509.SubjectAlternativeName(_san_entries(names)), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-                           critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+            )
             .sign(ca_key, hashes.SHA256())
         )
         _write_private(key_path, _key_pem(key))

@@ -106,8 +106,12 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run_sessions(count: int, fps: float, seconds: float, frames, blank, demo) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as folder, ThreadPoolExecutor(
-            max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="camera-decode") as executor:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        ThreadPoolExecutor(
+            max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="camera-decode"
+        ) as executor,
+    ):
         store = Store.open(Path(folder) / "station.sqlite", photos_dir=Path(folder) / "photos")
         demo_store.fill(store, demo)
         handhelds = [Handheld(i, store, executor, demo, frames, blank) for i in range(count)]
@@ -144,8 +148,10 @@ def machine() -> str:
     except OSError:
         pass
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{model or platform.processor()}, {os.cpu_count()} cores, load {load:.1f}, "
-            f"Python {platform.python_version()}")
+    return (
+        f"{model or platform.processor()}, {os.cpu_count()} cores, load {load:.1f}, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def main() -> None:
@@ -160,13 +166,18 @@ def main() -> None:
     blank = jpeg(scene(None))
     print(f"Machine: {machine()}; {args.fps:g} frames/s per session, {args.seconds:g} s per row")
     print()
-    print("| sessions | banner p50 | banner p95 | frames decoded/s per session | codes missed "
-          "| CPU per session |")
+    print(
+        "| sessions | banner p50 | banner p95 | frames decoded/s per session | codes missed "
+        "| CPU per session |"
+    )
     print("|---|---|---|---|---|---|")
     for count in (int(n) for n in args.sessions.split(",")):
         r = asyncio.run(run_sessions(count, args.fps, args.seconds, frames, blank, demo))
-        print(f"| {count} | {r['p50_ms']:.0f} ms | {r['p95_ms']:.0f} ms | {r['decoded_fps']:.1f} | "
-              f"{r['missed']} of {r['held']} | {r['cpu_pct']:.0f} % |", flush=True)
+        print(
+            f"| {count} | {r['p50_ms']:.0f} ms | {r['p95_ms']:.0f} ms | {r['decoded_fps']:.1f} | "
+            f"{r['missed']} of {r['held']} | {r['cpu_pct']:.0f} % |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

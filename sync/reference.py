@@ -12,7 +12,13 @@ from typing import Literal, NotRequired, TypedDict
 Family = Literal["apparel", "footwear", "accessories", "electronics", "health"]
 Role = Literal["receiver", "inspector", "packer", "supervisor"]
 InventoryState = Literal[
-    "in_transit", "received", "in_inspection", "sellable", "refurbish", "quarantine", "vendor_return",
+    "in_transit",
+    "received",
+    "in_inspection",
+    "sellable",
+    "refurbish",
+    "quarantine",
+    "vendor_return",
     "disposed",
 ]
 

@@ -4,8 +4,9 @@ from sync.operations import OPERATION_TYPES, Operation, UnknownOperationType, ne
 
 
 def test_operation_survives_a_json_round_trip():
-    op = new_operation("receive_return", {"return_id": 3, "lines": []}, station="dock-1", user="U-RECV-1",
-                       depends_on=["a"])
+    op = new_operation(
+        "receive_return", {"return_id": 3, "lines": []}, station="dock-1", user="U-RECV-1", depends_on=["a"]
+    )
     again = Operation.from_json(op.to_json())
     assert again == op
     assert again.depends_on == ("a",)

@@ -34,7 +34,11 @@ def shipment(erp, number: str) -> dict:
     (row,) = erp.call(
         "model.stock.shipment.out.search_read",
         [("number", "=", number)],
-        0, None, None, ["state", "outgoing_moves"], {},
+        0,
+        None,
+        None,
+        ["state", "outgoing_moves"],
+        {},
     )
     return row
 
@@ -43,7 +47,11 @@ def shipped(erp, row: dict) -> dict[int, float]:
     moves = erp.call(
         "model.stock.move.search_read",
         [("id", "in", row["outgoing_moves"]), ("state", "!=", "cancelled")],
-        0, None, None, ["product", "quantity"], {},
+        0,
+        None,
+        None,
+        ["product", "quantity"],
+        {},
     )
     out: dict[int, float] = {}
     for move in moves:
@@ -56,27 +64,51 @@ def test_a_refused_short_pack_is_packed_again_in_full_and_reaches_the_erp_once(
 ):
     packer = [{"signin": {"badge": "U-PACK-1", "pin": "3333"}}, {"task": "pack"}, {"scan": "SO-1106"}]
     at_station(monkeypatch, tmp_path, erp, "pack-1")
-    short = replay(tmp_path, capsys, "short", [
-        *packer, {"scan": BEANIE}, {"scan": BEANIE},
-        {"confirm": {"reason": "last belt in the bin is damaged"}}, {"signout": {}},
-    ])
+    short = replay(
+        tmp_path,
+        capsys,
+        "short",
+        [
+            *packer,
+            {"scan": BEANIE},
+            {"scan": BEANIE},
+            {"confirm": {"reason": "last belt in the bin is damaged"}},
+            {"signout": {}},
+        ],
+    )
     assert sorted(op["type"] for op in short["operations"]) == ["confirm_pack", "request_approval"]
     sync(capsys)
     assert shipment(erp, "OUT-1106")["state"] == "assigned"  # held for the supervisor
 
     at_station(monkeypatch, tmp_path, erp, "office-1")  # another station: it pulls the request first
-    replay(tmp_path, capsys, "refuse", [
-        {"signin": {"badge": "U-SUPV-1", "pin": "444444"}}, {"task": "supervise"},
-        {"refuse": {"request": "SO-1106", "note": "a good belt is on shelf B3: ship it whole"}},
-    ])
+    replay(
+        tmp_path,
+        capsys,
+        "refuse",
+        [
+            {"signin": {"badge": "U-SUPV-1", "pin": "444444"}},
+            {"task": "supervise"},
+            {"refuse": {"request": "SO-1106", "note": "a good belt is on shelf B3: ship it whole"}},
+        ],
+    )
     sync(capsys)
     assert shipment(erp, "OUT-1106")["state"] == "assigned"
 
     at_station(monkeypatch, tmp_path, erp, "pack-1")
     sync(capsys)  # the refusal comes back with the pull
-    again = replay(tmp_path, capsys, "again", [
-        *packer, {"scan": BEANIE}, {"scan": BEANIE}, {"scan": BELT}, {"confirm": {}}, {"signout": {}},
-    ])
+    again = replay(
+        tmp_path,
+        capsys,
+        "again",
+        [
+            *packer,
+            {"scan": BEANIE},
+            {"scan": BEANIE},
+            {"scan": BELT},
+            {"confirm": {}},
+            {"signout": {}},
+        ],
+    )
     assert [op["type"] for op in again["operations"]] == ["confirm_pack"]
     sync(capsys)
     sync(capsys)  # sent again: nothing changes
@@ -90,6 +122,11 @@ def test_a_refused_short_pack_is_packed_again_in_full_and_reaches_the_erp_once(
     assert approval == {**approval, "state": "refused", "note": "a good belt is on shelf B3: ship it whole"}
     packages = erp.call(
         "model.stock.package.search_read",
-        [("shipment", "=", f"stock.shipment.out,{row['id']}")], 0, None, None, ["id"], {},
+        [("shipment", "=", f"stock.shipment.out,{row['id']}")],
+        0,
+        None,
+        None,
+        ["id"],
+        {},
     )
     assert len(packages) == 1

@@ -59,13 +59,13 @@ RECEIVE = [
 ]
 
 
-
 def readme_section(readme: Path, heading: str) -> str:
     """The README's text from ``heading`` to the next heading of the same level."""
     text = readme.read_text()
     start = text.index(f"\n{heading}\n")
     end = text.find("\n## ", start + len(heading) + 2)
     return text[start : end if end != -1 else len(text)]
+
 
 def test_a_receipt_replayed_is_queued_and_printed(tmp_path, data_dir, capsys):
     assert replay(write(tmp_path, *RECEIVE), data_dir) == 0
@@ -200,8 +200,16 @@ def test_pulled_rules_this_station_cannot_read_are_reported_and_the_last_valid_u
         text = 'version = "2099-01-01.1"\n[[rule]]\nid = "a"\ndisposition = "sell"\nrefund = "none"\n'
         store.upsert_reference(
             "rules",
-            [{"version": "2099-01-01.1", "text": text, "sha256": "f" * 64, "published_by": "lead",
-              "published_at": None, "write_date": "2099-01-01 00:00:00.000000"}],
+            [
+                {
+                    "version": "2099-01-01.1",
+                    "text": text,
+                    "sha256": "f" * 64,
+                    "published_by": "lead",
+                    "published_at": None,
+                    "write_date": "2099-01-01 00:00:00.000000",
+                }
+            ],
         )
     finally:
         store.close()

@@ -141,7 +141,10 @@ def test_the_session_reads_the_saved_gs_replacement(store):
 def run_check(data_dir: Path, *args: str, stdin: bytes) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "app.cli", "scan", "--check", "--data-dir", str(data_dir), *args],
-        input=stdin, capture_output=True, cwd=ROOT, timeout=60,
+        input=stdin,
+        capture_output=True,
+        cwd=ROOT,
+        timeout=60,
     )
 
 
@@ -165,7 +168,10 @@ def test_station_scan_check_at_a_terminal_times_each_key(tmp_path):
     master, slave = pty.openpty()
     child = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "scan", "--check", "--data-dir", str(tmp_path)],
-        stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
     )
     os.close(slave)
     try:

@@ -75,8 +75,15 @@ def test_of_two_codes_the_one_under_the_guide_is_read_and_one_at_the_edge_alone_
 
 
 def test_a_weak_symbology_needs_two_agreeing_frames():
-    calls = iter([[itf("15400141288763")], [itf("15400141288769")], [itf("15400141288763")],
-                  [itf("15400141288763")], [itf("15400141288763")]])
+    calls = iter(
+        [
+            [itf("15400141288763")],
+            [itf("15400141288769")],
+            [itf("15400141288763")],
+            [itf("15400141288763")],
+            [itf("15400141288763")],
+        ]
+    )
     reader, clock = reader_with_clock(decoder=lambda image, source: next(calls))
     image = np.zeros((H, W), np.uint8)
     # a misread between two reads of the same code breaks the streak: it takes two in a row
@@ -104,8 +111,9 @@ def test_a_jpeg_from_the_browser_is_read_and_garbage_is_not():
 
 
 def test_gs1_from_the_camera_reaches_the_scan_path_as_a_wedge_scanner_with_aim_types_it():
-    code = Code("DataMatrix", "(01)05901234123457(17)270131(10)L42", "01059012341234571727013110L42",
-                gs1=True)
+    code = Code(
+        "DataMatrix", "(01)05901234123457(17)270131(10)L42", "01059012341234571727013110L42", gs1=True
+    )
     reader, _ = reader_with_clock()
     scan = reader.read(frame((code, 0.5, 0.5)))
     typed = read_scan(wedge_text(scan))

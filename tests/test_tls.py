@@ -100,7 +100,10 @@ def test_station_serves_https_with_its_own_certificate_and_prints_the_fingerprin
     env = {**os.environ, "STATION_DATA_DIR": str(tmp_path), "STATION_ERP_URL": "http://a:b@127.0.0.1:9/x"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "run", "--web", "--tls", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
     )
     try:
         lines = [proc.stdout.readline() for _ in range(3)]

@@ -15,7 +15,7 @@ from tests.test_erp_labels import ROOT, decoded, rasterise
 
 
 def test_the_label_sheet_prints_totes_that_read_back_as_totes_of_their_disposition():
-    (title, totes, _), = [s for s in station_labels(totes=2) if s[0].startswith("Totes")]
+    ((title, totes, _),) = [s for s in station_labels(totes=2) if s[0].startswith("Totes")]
     assert len(totes) == 2 * len(TOTE_WORDS)
     pages = label_pages(extra=[(title, totes, 3)])
     read = {}

@@ -328,8 +328,9 @@ def test_a_station_deciding_with_the_previous_version_is_checked_with_it_during_
     seeded_store, connector, erp
 ):
     first, second = [
-        r for r in plain_returns(seeded_store) if PACKAGED.decide(facts(seeded_store, r, "D")).rule_id
-        == "grade-d-damaged"
+        r
+        for r in plain_returns(seeded_store)
+        if PACKAGED.decide(facts(seeded_store, r, "D")).rule_id == "grade-d-damaged"
     ][:2]
     for ret in (first, second):
         received(connector, seeded_store, ret)

@@ -8,7 +8,8 @@ from app.ui.camera_scan import BLOCKED, NO_CAMERA, camera_words, is_desk, needs_
 
 def test_a_plain_http_page_on_a_network_address_needs_https_and_names_the_address():
     assert needs_https("ws://192.168.1.20:8550") == (
-        "This page needs HTTPS for the camera: open https://192.168.1.20:8550/")
+        "This page needs HTTPS for the camera: open https://192.168.1.20:8550/"
+    )
     assert needs_https("ws://dock.example:8550") is not None
 
 
@@ -20,10 +21,21 @@ def test_secure_pages_and_loopback_do_not_need_https():
 
 
 def test_camera_failures_are_said_in_a_workers_words():
-    assert camera_words(RuntimeError("CameraException(CameraAccessDenied, The camera cannot be used "
-                                     "or the permission to access the camera is not granted.)")) == BLOCKED
-    assert camera_words(RuntimeError("CameraException(cameraNotFound, No camera found for the given "
-                                     "camera options.)")) == NO_CAMERA
+    assert (
+        camera_words(
+            RuntimeError(
+                "CameraException(CameraAccessDenied, The camera cannot be used "
+                "or the permission to access the camera is not granted.)"
+            )
+        )
+        == BLOCKED
+    )
+    assert (
+        camera_words(
+            RuntimeError("CameraException(cameraNotFound, No camera found for the given camera options.)")
+        )
+        == NO_CAMERA
+    )
     assert "could not start" in camera_words(RuntimeError("Null check operator used on a null value"))
 
 

@@ -13,6 +13,7 @@ from sync.erp.address import DEFAULT_ERP_PORT, ConfigError, ErpAddress
 
 TOTES_PER_DISPOSITION = 3  # tote labels per disposition on the sheet (station erp labels --totes)
 
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     erp = subparsers.add_parser("erp", help="the embedded Tryton ERP with its demo data")
     sub = erp.add_subparsers(dest="erp_command", metavar="ERP_COMMAND", required=True)
@@ -44,9 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     add = sub.add_parser(
         "add-station",
-        help="create the ERP user a station logs in with (group \"Returns Station\"); prints its "
+        help='create the ERP user a station logs in with (group "Returns Station"); prints its '
         "STATION_ERP_URL once",
-        description="Create a Tryton user for one station, in the group \"Returns Station\" only: it may "
+        description='Create a Tryton user for one station, in the group "Returns Station" only: it may '
         "apply station operations and pull reference data, and nothing else. Runs as the ERP's "
         "administrator: STATION_ERP_ADMIN_URL (http://admin:PASSWORD@HOST:PORT/DATABASE), else admin "
         "with STATION_ERP_PASSWORD on the embedded ERP at 127.0.0.1. The station's password is random "
@@ -69,7 +70,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", default="demo-labels.pdf", help="the PDF file to write (default demo-labels.pdf)"
     )
     labels.add_argument(
-        "--totes", type=int, default=TOTES_PER_DISPOSITION, metavar="N",
+        "--totes",
+        type=int,
+        default=TOTES_PER_DISPOSITION,
+        metavar="N",
         help=f"tote labels to print per disposition (default {TOTES_PER_DISPOSITION}; a label is one trip)",
     )
     labels.set_defaults(handler=_labels)
@@ -133,7 +137,7 @@ def _add_station(args: argparse.Namespace) -> int:
         ) from None
     done = "has a new password" if args.reset else "was created"
     _say(
-        f"Station user {args.name!r} {done} in {admin.base_url}/{admin.database} (group \"Returns Station\": "
+        f'Station user {args.name!r} {done} in {admin.base_url}/{admin.database} (group "Returns Station": '
         "it applies station operations and pulls reference data, nothing else)."
     )
     _say("Give that station this setting; the password is shown only this once:")
@@ -233,11 +237,19 @@ def station_labels(totes: int = 3) -> list:
     from sync.common.totes import TOTE_WORDS, disposition_words, tote_code
     from sync.erp.tryton.labels import Label
 
-    checkup = Label(CHECKUP_LABEL, "Code128GS1", "Scanner check-up",
-                    "Settings > Scanner check-up, or: station scan --check")
+    checkup = Label(
+        CHECKUP_LABEL,
+        "Code128GS1",
+        "Scanner check-up",
+        "Settings > Scanner check-up, or: station scan --check",
+    )
     tote_labels = [
-        Label(tote_code(disposition, n), "Code128", tote_code(disposition, n),
-              f"{disposition_words(disposition)} tote (Inspect, sort to tote)")
+        Label(
+            tote_code(disposition, n),
+            "Code128",
+            tote_code(disposition, n),
+            f"{disposition_words(disposition)} tote (Inspect, sort to tote)",
+        )
         for disposition in TOTE_WORDS
         for n in range(1, totes + 1)
     ]

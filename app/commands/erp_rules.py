@@ -10,7 +10,7 @@ from app.cli import CommandError
 
 WHO = (
     "Runs as STATION_ERP_ADMIN_URL (http://USER:PASSWORD@HOST:PORT/DATABASE: an administrator, or an "
-    "ERP user of the group \"Returns Supervisor\"), else admin with STATION_ERP_PASSWORD on the "
+    'ERP user of the group "Returns Supervisor"), else admin with STATION_ERP_PASSWORD on the '
     "embedded ERP at 127.0.0.1."
 )
 

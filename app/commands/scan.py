@@ -194,8 +194,12 @@ def _check(args: argparse.Namespace) -> int:
         text, key_times=times, gs_replacement=saved.gs_replacement, station_suffix=saved.scanner_suffix
     )
     if times is not None:
-        print("Keys: " + " ".join(f"{k.char}" + (f"+{k.gap_ms:g}ms" if k.gap_ms is not None else "")
-                                  for k in report.keys))
+        print(
+            "Keys: "
+            + " ".join(
+                f"{k.char}" + (f"+{k.gap_ms:g}ms" if k.gap_ms is not None else "") for k in report.keys
+            )
+        )
     for line in report.lines():
         print(line)
     if args.save:

@@ -170,8 +170,10 @@ def _queue(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
-    counts = "  ".join(f"{state} {summary[state]}" for state in ("pending", "sending", "done", "failed",
-                                                                  "conflict", "cancelled"))
+    counts = "  ".join(
+        f"{state} {summary[state]}"
+        for state in ("pending", "sending", "done", "failed", "conflict", "cancelled")
+    )
     print(f"station {settings.station_id} outbox: {counts}")
     shown = [op for op in summary["operations"] if args.all or op["state"] not in ("done", "cancelled")]
     for op in shown:

@@ -23,30 +23,50 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "in one command (STATION_DATA_DIR says where both keep their data)",
     )
     _app_options(demo)
-    demo.add_argument("--erp-port", type=int, default=0,
-                      help="TCP port for the embedded ERP on 127.0.0.1 (default: a free one)")
-    demo.add_argument("--data-dir",
-                      help="where the station and its ERP keep their data (env STATION_DATA_DIR)")
+    demo.add_argument(
+        "--erp-port",
+        type=int,
+        default=0,
+        help="TCP port for the embedded ERP on 127.0.0.1 (default: a free one)",
+    )
+    demo.add_argument(
+        "--data-dir", help="where the station and its ERP keep their data (env STATION_DATA_DIR)"
+    )
     demo.set_defaults(handler=_demo)
 
 
 def _app_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--web", action="store_true",
-                        help="serve the app to a browser instead of opening a desktop window")
-    parser.add_argument("--port", type=int, default=DEFAULT_WEB_PORT,
-                        help=f"TCP port of the web app with --web (default {DEFAULT_WEB_PORT}; "
-                        "0 = a free one)")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address the web app listens on (default 127.0.0.1: this machine only; "
-                        "0.0.0.0 lets handhelds on the network connect, over HTTPS)")
-    parser.add_argument("--tls", action="store_true",
-                        help="serve HTTPS and WSS on loopback too (always on for any other --host)")
-    parser.add_argument("--tls-cert", help="the PEM certificate to serve HTTPS with (default: the station's "
-                        "own, made on first start in the data directory's tls/ folder)")
+    parser.add_argument(
+        "--web", action="store_true", help="serve the app to a browser instead of opening a desktop window"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_WEB_PORT,
+        help=f"TCP port of the web app with --web (default {DEFAULT_WEB_PORT}; 0 = a free one)",
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address the web app listens on (default 127.0.0.1: this machine only; "
+        "0.0.0.0 lets handhelds on the network connect, over HTTPS)",
+    )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS and WSS on loopback too (always on for any other --host)",
+    )
+    parser.add_argument(
+        "--tls-cert",
+        help="the PEM certificate to serve HTTPS with (default: the station's "
+        "own, made on first start in the data directory's tls/ folder)",
+    )
     parser.add_argument("--tls-key", help="the PEM private key of --tls-cert")
-    parser.add_argument("--insecure-http", action="store_true",
-                        help="serve plain HTTP on a network address: browsers then refuse the camera "
-                        "to the handhelds")
+    parser.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="serve plain HTTP on a network address: browsers then refuse the camera to the handhelds",
+    )
 
 
 def _has_desktop_client() -> bool:
@@ -74,8 +94,9 @@ def _open(settings):
 def _check_tls_options(args: argparse.Namespace) -> None:
     """Refuse contradictory TLS flags before anything starts."""
     if bool(args.tls_cert) != bool(args.tls_key):
-        raise CommandError("--tls-cert and --tls-key go together: give both, or neither for the "
-                           "station's own certificate")
+        raise CommandError(
+            "--tls-cert and --tls-key go together: give both, or neither for the station's own certificate"
+        )
     if args.insecure_http and (args.tls or args.tls_cert):
         raise CommandError("--insecure-http serves plain HTTP: leave out --tls/--tls-cert, or leave it out")
 
@@ -90,8 +111,9 @@ def _tls_for(args: argparse.Namespace, settings, addresses: list[str]):
     try:
         if args.tls_cert:
             return given_certificate(args.tls_cert, args.tls_key)
-        return station_certificate(settings.data_dir, hosts=[args.host, *addresses],
-                                   station_id=settings.station_id)
+        return station_certificate(
+            settings.data_dir, hosts=[args.host, *addresses], station_id=settings.station_id
+        )
     except TlsError as exc:
         raise CommandError(str(exc)) from None
 
@@ -116,17 +138,24 @@ def _serve(station, args: argparse.Namespace) -> None:
         if tls is not None:
             print(f"Certificate SHA-256 fingerprint: {tls.fingerprint}", flush=True)
             if tls.ca_cert is not None:
-                print(f"Handhelds trust the station once through its CA: {scheme}://{shown[0]}:{port}"
-                      f"{CA_PATH} (see the README, 'Trust the station on handhelds')", flush=True)
+                print(
+                    f"Handhelds trust the station once through its CA: {scheme}://{shown[0]}:{port}"
+                    f"{CA_PATH} (see the README, 'Trust the station on handhelds')",
+                    flush=True,
+                )
         elif not is_loopback(args.host):
-            print("Plain HTTP on the network (--insecure-http): handhelds cannot use their camera here",
-                  flush=True)
+            print(
+                "Plain HTTP on the network (--insecure-http): handhelds cannot use their camera here",
+                flush=True,
+            )
         try:
-            serve_forever(web_app(main, ca_cert=tls.ca_cert if tls else None), host=args.host, port=port,
-                          tls=tls)
+            serve_forever(
+                web_app(main, ca_cert=tls.ca_cert if tls else None), host=args.host, port=port, tls=tls
+            )
         except OSError as exc:
-            raise CommandError(f"cannot listen on {args.host}:{port} ({exc.strerror or exc}): "
-                               "choose another --port") from None
+            raise CommandError(
+                f"cannot listen on {args.host}:{port} ({exc.strerror or exc}): choose another --port"
+            ) from None
         return
     import flet as ft
 
@@ -139,8 +168,10 @@ def _run(args: argparse.Namespace) -> int:
     _check_port(args.port, "--port")
     _check_tls_options(args)
     if not args.web and not _has_desktop_client():
-        raise CommandError("no desktop client is installed (pip install 'returns-station[desktop]'): "
-                           "use `station run --web` to open the station in a browser")
+        raise CommandError(
+            "no desktop client is installed (pip install 'returns-station[desktop]'): "
+            "use `station run --web` to open the station in a browser"
+        )
     settings = station_settings(args)
     station = _open(settings)
     try:
@@ -164,8 +195,9 @@ def _demo(args: argparse.Namespace) -> int:
     settings = station_settings(args)
     password = os.environ.get("STATION_ERP_PASSWORD", "admin")
     print(f"Data directory: {settings.data_dir}", flush=True)
-    print("Starting the embedded ERP (the first start creates its demo database: a minute or two) …",
-          flush=True)
+    print(
+        "Starting the embedded ERP (the first start creates its demo database: a minute or two) …", flush=True
+    )
     starting = True
 
     def progress(line: str) -> None:
@@ -174,8 +206,9 @@ def _demo(args: argparse.Namespace) -> int:
             print(f"  erp: {line}", flush=True)
 
     try:
-        erp = ErpProcess.start(settings.erp_data_dir, port=args.erp_port, password=password,
-                               progress=progress, history=True)
+        erp = ErpProcess.start(
+            settings.erp_data_dir, port=args.erp_port, password=password, progress=progress, history=True
+        )
     except ErpSetupError as exc:
         raise CommandError(f"the embedded ERP did not start: {exc}") from None
     starting = False
@@ -191,11 +224,16 @@ def _demo(args: argparse.Namespace) -> int:
             status = station.engine.status()
             if not status.online:
                 raise CommandError(f"the first pull from the ERP failed: {status.last_error or report}")
-            print(f"Pulled the demo data: {len(station.store.people())} people, "
-                  f"{len(station.store.returns())} returns, {len(station.store.shipments())} orders.",
-                  flush=True)
-            print("Sign in with badge U-RECV-1 PIN 1111 (receiver), U-INSP-1 2222 (inspector), "
-                  "U-PACK-1 3333 (packer) or U-SUPV-1 444444 (supervisor).", flush=True)
+            print(
+                f"Pulled the demo data: {len(station.store.people())} people, "
+                f"{len(station.store.returns())} returns, {len(station.store.shipments())} orders.",
+                flush=True,
+            )
+            print(
+                "Sign in with badge U-RECV-1 PIN 1111 (receiver), U-INSP-1 2222 (inspector), "
+                "U-PACK-1 3333 (packer) or U-SUPV-1 444444 (supervisor).",
+                flush=True,
+            )
             station.engine.start()
             _serve(station, args)
         finally:

@@ -109,5 +109,3 @@ def station_main(station: Station) -> Callable[[ft.Page], Any]:
         page.render(StationApp, station)
 
     return main
-
-

@@ -92,17 +92,33 @@ def _pick(cameras: list[Any]) -> Any:
 
 
 @ft.component
-def _CameraScan(model: Any, on_scan: Callable[[str], Any], on_photo: Callable[[bytes], Any] | None = None,
-                *, label: str = "Scan", keep_focus: bool = True, hint: str | None = None,
-                tab_submits: bool = False, compact: bool = False, fresh: int = 0) -> ft.Control:
+def _CameraScan(
+    model: Any,
+    on_scan: Callable[[str], Any],
+    on_photo: Callable[[bytes], Any] | None = None,
+    *,
+    label: str = "Scan",
+    keep_focus: bool = True,
+    hint: str | None = None,
+    tab_submits: bool = False,
+    compact: bool = False,
+    fresh: int = 0,
+) -> ft.Control:
     """The scan field with the camera's button beside it (an icon, so the field keeps its line in
     the hand), and under them the camera's preview while it scans. ``label`` to ``tab_submits`` and
     ``fresh`` are the scan field's (widgets.ScanField); ``compact`` makes both smaller for a handheld."""
     import flet_camera as fc
 
     page = ft.context.page
-    field = ScanField(on_scan, label=label, keep_focus=keep_focus, hint=hint, tab_submits=tab_submits,
-                      dense=compact, fresh=fresh)
+    field = ScanField(
+        on_scan,
+        label=label,
+        keep_focus=keep_focus,
+        hint=hint,
+        tab_submits=tab_submits,
+        dense=compact,
+        fresh=fresh,
+    )
     if not device_camera_possible(page):
         return ft.Row([field])
     phase, set_phase = ft.use_state("starting" if model.camera else "off")  # off, starting, on
@@ -264,14 +280,26 @@ def _CameraScan(model: Any, on_scan: Callable[[str], Any], on_photo: Callable[[b
     if phase != "off":
         guide = ft.Container(
             alignment=ft.Alignment.CENTER,
-            content=ft.Container(width=PREVIEW_W // 2, height=PREVIEW_H // 2, border_radius=6,
-                                 border=ft.Border.all(2, ft.Colors.RED_ACCENT_200)),
+            content=ft.Container(
+                width=PREVIEW_W // 2,
+                height=PREVIEW_H // 2,
+                border_radius=6,
+                border=ft.Border.all(2, ft.Colors.RED_ACCENT_200),
+            ),
         )
         preview = ft.Container(
-            width=PREVIEW_W, height=PREVIEW_H, bgcolor=ft.Colors.BLACK, border_radius=8,
+            width=PREVIEW_W,
+            height=PREVIEW_H,
+            bgcolor=ft.Colors.BLACK,
+            border_radius=8,
             clip_behavior=ft.ClipBehavior.HARD_EDGE,
-            content=fc.Camera(ref=ref, preview_enabled=True, content=guide, expand=True,
-                              on_stream_image=lambda e: streaming.current and streaming.current(e.bytes)),
+            content=fc.Camera(
+                ref=ref,
+                preview_enabled=True,
+                content=guide,
+                expand=True,
+                on_stream_image=lambda e: streaming.current and streaming.current(e.bytes),
+            ),
         )
         # the torch and the photo beside the preview, not under it: on a handheld the job stays in sight
         side: list[ft.Control] = []
@@ -279,10 +307,23 @@ def _CameraScan(model: Any, on_scan: Callable[[str], Any], on_photo: Callable[[b
             icon = ft.Icons.FLASHLIGHT_OFF if torch else ft.Icons.FLASHLIGHT_ON
             side.append(icon_button("Torch off" if torch else "Torch on", icon, toggle_torch, size))
         if on_photo is not None:
-            side.append(icon_button("Capture photo", ft.Icons.CAMERA_ALT, photo, size, primary=True,
-                                    disabled=busy or phase != "on"))
-        controls.append(ft.Row([preview, ft.Column(side, spacing=8)], spacing=8,
-                               vertical_alignment=ft.CrossAxisAlignment.START))
+            side.append(
+                icon_button(
+                    "Capture photo",
+                    ft.Icons.CAMERA_ALT,
+                    photo,
+                    size,
+                    primary=True,
+                    disabled=busy or phase != "on",
+                )
+            )
+        controls.append(
+            ft.Row(
+                [preview, ft.Column(side, spacing=8)],
+                spacing=8,
+                vertical_alignment=ft.CrossAxisAlignment.START,
+            )
+        )
         if phase == "starting":
             controls.append(ft.Text("Opening the camera…", size=16, color=theme.MUTED))
     if line:
@@ -320,7 +361,8 @@ def _DeskCamera(station: Any, on_scan: Callable[[str], Any]) -> ft.Control:
                     camera, remove = current, None
                     if camera is not None:
                         remove = camera.add_scan_listener(
-                            lambda scan: loop.call_soon_threadsafe(queue.put_nowait, scan))
+                            lambda scan: loop.call_soon_threadsafe(queue.put_nowait, scan)
+                        )
                 try:
                     scan = await asyncio.wait_for(queue.get(), 0.5)
                 except TimeoutError:

@@ -101,16 +101,23 @@ class CaDownload:
             await self.app(scope, receive, send)
             return
         body = self.ca_cert.read_bytes()
-        await send({"type": "http.response.start", "status": 200, "headers": [
-            (b"content-type", b"application/x-x509-ca-cert"),
-            (b"content-disposition", b'attachment; filename="station-ca.crt"'),
-            (b"content-length", str(len(body)).encode()),
-        ]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"application/x-x509-ca-cert"),
+                    (b"content-disposition", b'attachment; filename="station-ca.crt"'),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
-def web_app(main: Callable[[Any], Any], *, assets_dir: Path = ASSETS_DIR,
-            ca_cert: Path | None = None) -> ASGIApp:
+def web_app(
+    main: Callable[[Any], Any], *, assets_dir: Path = ASSETS_DIR, ca_cert: Path | None = None
+) -> ASGIApp:
     """The station's ASGI app: Flet's web client and session server, guarded to stay local; with
     ``ca_cert``, the station's CA certificate is offered at :data:`CA_PATH`."""
     import flet as ft
@@ -139,8 +146,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 class WebServer:
     """The web app served by uvicorn on a background thread; for tests and ``station demo``."""
 
-    def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0,
-                 tls: TlsFiles | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, tls: TlsFiles | None = None
+    ) -> None:
         import uvicorn
 
         self.host = host

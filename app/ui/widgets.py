@@ -178,18 +178,35 @@ def FeedbackBanner(feedback: Feedback | None, compact: bool = False) -> ft.Contr
     full = not long or opened == feedback.serial
     controls: list[ft.Control] = [
         ft.Icon(icon, color=colour, size=22 if compact else 28),
-        ft.Text(feedback.message, color=colour, size=16 if compact else theme.TEXT,
-                weight=ft.FontWeight.W_600, expand=True, max_lines=None if full else 1,
-                overflow=None if full else ft.TextOverflow.ELLIPSIS, semantics_label=feedback.message),
+        ft.Text(
+            feedback.message,
+            color=colour,
+            size=16 if compact else theme.TEXT,
+            weight=ft.FontWeight.W_600,
+            expand=True,
+            max_lines=None if full else 1,
+            overflow=None if full else ft.TextOverflow.ELLIPSIS,
+            semantics_label=feedback.message,
+        ),
     ]
     if long:
         # the chevron alone is the button: the message is not part of a button's name
         name = "Show less" if full else "Show the whole message"
-        controls.append(ft.Semantics(label=name, button=True, content=ft.Container(
-            width=44, height=24, alignment=ft.Alignment.CENTER,
-            on_click=lambda: set_opened(0 if full else serial),
-            content=ft.Icon(ft.Icons.EXPAND_LESS if full else ft.Icons.EXPAND_MORE, color=colour, size=24),
-        )))
+        controls.append(
+            ft.Semantics(
+                label=name,
+                button=True,
+                content=ft.Container(
+                    width=44,
+                    height=24,
+                    alignment=ft.Alignment.CENTER,
+                    on_click=lambda: set_opened(0 if full else serial),
+                    content=ft.Icon(
+                        ft.Icons.EXPAND_LESS if full else ft.Icons.EXPAND_MORE, color=colour, size=24
+                    ),
+                ),
+            )
+        )
     return ft.Container(
         key=f"feedback-{feedback.serial}",
         bgcolor=background,
@@ -239,27 +256,45 @@ def big_button(
     return button
 
 
-def bar_button(name: str, on_click: Callable[..., Any], icon: ft.IconData,
-               size: int = theme.TARGET) -> ft.Control:
+def bar_button(
+    name: str, on_click: Callable[..., Any], icon: ft.IconData, size: int = theme.TARGET
+) -> ft.Control:
     """An icon button of the app bar, ``size`` square, whose accessible name is ``name``."""
     return ft.Semantics(
         label=name,
         button=True,
-        content=ft.IconButton(icon=icon, icon_size=28, on_click=on_click, width=size, height=size,
-                              tooltip=name),
+        content=ft.IconButton(
+            icon=icon, icon_size=28, on_click=on_click, width=size, height=size, tooltip=name
+        ),
     )
 
 
-def icon_button(label: str, icon: ft.IconData, on_click: Callable[..., Any] | None,
-                size: int = theme.TARGET, *, primary: bool = False, disabled: bool = False) -> ft.Control:
+def icon_button(
+    label: str,
+    icon: ft.IconData,
+    on_click: Callable[..., Any] | None,
+    size: int = theme.TARGET,
+    *,
+    primary: bool = False,
+    disabled: bool = False,
+) -> ft.Control:
     """A square outlined (or, ``primary``, filled) icon button whose accessible name and tooltip are
     ``label``: for the hand, where a row has no room for words."""
     kind: type[ft.IconButton] = ft.FilledIconButton if primary else ft.OutlinedIconButton
     # a disabled one is no button to a screen reader (nor to a test waiting to press it)
-    return ft.Semantics(label=label, button=not disabled, content=kind(
-        # no tooltip: pressing a button with one takes the focus from the scan field for a moment
-        icon=icon, icon_size=28, width=size, height=size, on_click=on_click, disabled=disabled,
-    ))
+    return ft.Semantics(
+        label=label,
+        button=not disabled,
+        content=kind(
+            # no tooltip: pressing a button with one takes the focus from the scan field for a moment
+            icon=icon,
+            icon_size=28,
+            width=size,
+            height=size,
+            on_click=on_click,
+            disabled=disabled,
+        ),
+    )
 
 
 def bind(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
@@ -347,10 +382,19 @@ def Frame(
     if on_scan is not None:
         from app.ui.camera_scan import CameraScan, DeskCamera
 
-        top.append(CameraScan(model, stable_scan, stable_photo if on_photo else None, label=scan_label,
-                              keep_focus=keep_focus, hint=scan_hint,
-                              tab_submits=model.station.scanner_suffix == "tab", compact=not wide,
-                              fresh=fresh))
+        top.append(
+            CameraScan(
+                model,
+                stable_scan,
+                stable_photo if on_photo else None,
+                label=scan_label,
+                keep_focus=keep_focus,
+                hint=scan_hint,
+                tab_submits=model.station.scanner_suffix == "tab",
+                compact=not wide,
+                fresh=fresh,
+            )
+        )
         if model.station.camera_source is not None and model.person:
             top.append(DeskCamera(model.station, stable_scan))
     top.append(FeedbackBanner(model.feedback, compact=not wide))
@@ -386,6 +430,8 @@ def sign_in(model: StationModel, badge: str, pin: str) -> bool:
         if model.may_open_settings():
             model.go("settings")
         else:
-            model.say("refused", f"Settings need a supervisor: {model.person['name']} may not change "
-                      "this station's settings")
+            model.say(
+                "refused",
+                f"Settings need a supervisor: {model.person['name']} may not change this station's settings",
+            )
     return True

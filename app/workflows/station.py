@@ -222,7 +222,9 @@ class StationSession:
         with self.store.atomic():
             self.store.upsert_reference("people", [person])
             self.store.save_verifier(
-                person["badge"], answer["verifier"], answer["expires_at"],
+                person["badge"],
+                answer["verifier"],
+                answer["expires_at"],
                 pin_version=int(person.get("pin_version") or 0),
             )
         return self.store.person(person["badge"]) or person
@@ -253,12 +255,16 @@ class StationSession:
             return self._record(Refusal("unlock_refused", f"the ERP refused the unlock: {answer.reason}"))
         if not here and not in_erp:
             return self._record(Refusal("not_locked", f"badge {badge} is not locked"))
-        self.store.audit(who=badge, what="unlocked", station=self.station_id,
-                         detail={"by": self._person["badge"]})
+        self.store.audit(
+            who=badge, what="unlocked", station=self.station_id, detail={"by": self._person["badge"]}
+        )
         if isinstance(answer, Offline):
-            return self._record(Accepted(
-                f"badge {badge} unlocked at this station (the ERP is out of reach: other stations "
-                "may still hold it locked)"))
+            return self._record(
+                Accepted(
+                    f"badge {badge} unlocked at this station (the ERP is out of reach: other stations "
+                    "may still hold it locked)"
+                )
+            )
         return self._record(Accepted(f"badge {badge} unlocked: they can sign in again"))
 
     def sign_out(self, *, why: str = "signed out") -> Outcome:

@@ -38,8 +38,13 @@ def serve_station(tmp_path: Path) -> Iterator[Callable[..., Served]]:
     HTTPS/WSS with the station's own generated certificate."""
     served: list[Served] = []
 
-    def start(erp=None, fill: bool = True, station_id: str = "ST-TEST", pull_interval: float = 2.0,
-              tls: bool = False) -> Served:
+    def start(
+        erp=None,
+        fill: bool = True,
+        station_id: str = "ST-TEST",
+        pull_interval: float = 2.0,
+        tls: bool = False,
+    ) -> Served:
         folder = tmp_path / f"station-{len(served)}"
         settings = load_settings(data_dir=folder, station_id=station_id, environ={})
         if erp is not None:

@@ -55,9 +55,16 @@ def scene(label: Label | None, shift: int = 0, colour: tuple[int, int, int] | No
     return frame
 
 
-def write_mjpeg(path: Path, codes: Sequence[str | None], *, lead_s: float = 2.0, hold_s: float = 2.0,
-                gap_s: float = 1.5, tail_s: float = 240.0,
-                colour: tuple[int, int, int] | None = None) -> Path:
+def write_mjpeg(
+    path: Path,
+    codes: Sequence[str | None],
+    *,
+    lead_s: float = 2.0,
+    hold_s: float = 2.0,
+    gap_s: float = 1.5,
+    tail_s: float = 240.0,
+    colour: tuple[int, int, int] | None = None,
+) -> Path:
     """Each of ``codes`` (a demo label's text; None for a gap) held ``hold_s`` seconds with
     ``gap_s`` of empty bench after it, after ``lead_s`` of empty bench; then ``tail_s`` of bench."""
     blank = cv2.imencode(".jpg", scene(None, colour=colour), [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes()
@@ -89,14 +96,21 @@ def write_item_video(path: Path, seconds: float = 240.0) -> Path:
 def spki_pin(cert_path: Path) -> str:
     """What Chromium's --ignore-certificate-errors-spki-list takes: base64 SHA-256 of the public key."""
     cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-    spki = cert.public_key().public_bytes(serialization.Encoding.DER,
-                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+    spki = cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 
 @contextmanager
-def browser_with_camera(chromium, video: Path | None, *, permission: bool = True, cert: Path | None = None,
-                        extra: Sequence[str] = ()) -> Iterator[object]:
+def browser_with_camera(
+    chromium,
+    video: Path | None,
+    *,
+    permission: bool = True,
+    cert: Path | None = None,
+    extra: Sequence[str] = (),
+) -> Iterator[object]:
     """A Chromium of its own (launched through the session's Playwright) whose camera plays
     ``video``; None: a machine without a camera. ``permission=False``: the person refused the
     camera. ``cert``: the station's certificate is accepted (as on a handheld that trusts the CA)."""

@@ -26,8 +26,9 @@ SCAN_FIELD_FOCUSED = "() => document.activeElement?.tagName === 'INPUT' && !docu
 
 def label_video(path, code: str, frames: int = 30, fps: float = 10.0) -> None:
     """A few seconds of a parcel label on a grey bench, drifting a little, as MJPG in an .avi."""
-    label = cv2.cvtColor(render_label(Code("Code128", code, code), random.Random(7), module_px=3),
-                         cv2.COLOR_GRAY2BGR)
+    label = cv2.cvtColor(
+        render_label(Code("Code128", code, code), random.Random(7), module_px=3), cv2.COLOR_GRAY2BGR
+    )
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 360))
     assert writer.isOpened()
     h, w = label.shape[:2]
@@ -37,13 +38,14 @@ def label_video(path, code: str, frames: int = 30, fps: float = 10.0) -> None:
     for i in range(frames):
         frame = np.full((360, 640, 3), (120, 140, 160), np.uint8)
         x, y = 40 + i, (360 - h) // 2
-        frame[y:y + h, x:x + w] = label
+        frame[y : y + h, x : x + w] = label
         writer.write(frame)
     writer.release()
 
 
-def test_inspector_captures_a_photo_from_the_station_camera(serve_station, open_station, tmp_path,
-                                                             monkeypatch):
+def test_inspector_captures_a_photo_from_the_station_camera(
+    serve_station, open_station, tmp_path, monkeypatch
+):
     spec = return_spec(DEMO, "RMA-000101")
     video = tmp_path / "bench.avi"
     label_video(video, spec.rma)

@@ -56,7 +56,8 @@ def open_tab(browser, url: str, size: dict[str, int] = HANDHELD) -> StationPage:
 
 
 def test_receiver_receives_a_whole_return_by_camera_with_a_wrong_item_refused_in_red(
-        serve_station, chromium, tmp_path):
+    serve_station, chromium, tmp_path
+):
     spec = return_spec(DEMO, "RMA-000101")
     tee, wallet = (barcode(line.product) for line in spec.lines)
     wrong = barcode("ACC-BEANIE-RED")  # not on this return
@@ -207,8 +208,9 @@ def test_inspector_photo_from_the_device_camera_reaches_the_erp(erp, serve_stati
         page.see("Photos: 2 of 2 needed", timeout_ms=30_000)
         page.screenshot("inspect-device-camera")
         page.press(re.compile("^A like new"))
-        answer_checklist(page, [("Tags attached?", "Yes"), ("Signs of wear?", "No"), ("Stains?", "No"),
-                                 ("Odour?", "No")])
+        answer_checklist(
+            page, [("Tags attached?", "Yes"), ("Signs of wear?", "No"), ("Stains?", "No"), ("Odour?", "No")]
+        )
         page.press("Confirm")
         page.see("Saved at this station")
 
@@ -221,12 +223,21 @@ def test_inspector_photo_from_the_device_camera_reaches_the_erp(erp, serve_stati
         assert image.shape[:2] == (720, 1280)  # the camera's full picture, not the preview
     deadline = time.monotonic() + 60
     while True:
-        attachments = erp.call("model.ir.attachment.search_read",
-                               [("resource", "like", "quality.inspection,%")], 0, None, None, ["data"], {})
+        attachments = erp.call(
+            "model.ir.attachment.search_read",
+            [("resource", "like", "quality.inspection,%")],
+            0,
+            None,
+            None,
+            ["data"],
+            {},
+        )
         if len(attachments) >= 2:
             break
         assert time.monotonic() < deadline, "the photos never reached the ERP"
         time.sleep(0.5)
-    in_erp = {hashlib.sha256(a["data"] if isinstance(a["data"], bytes) else bytes(a["data"])).hexdigest()
-              for a in attachments}
+    in_erp = {
+        hashlib.sha256(a["data"] if isinstance(a["data"], bytes) else bytes(a["data"])).hexdigest()
+        for a in attachments
+    }
     assert {p.name for p in photos} <= in_erp

@@ -100,8 +100,9 @@ def test_inspector_inspection_reaches_the_erp(erp, serve_station, open_station, 
     chooser.value.set_files([str(p) for p in photos])
     page.see("Photos: 2 of 2 needed")
     page.press(re.compile("^A like new"))
-    answer_checklist(page, [("Tags attached?", "Yes"), ("Signs of wear?", "No"), ("Stains?", "No"),
-                             ("Odour?", "No")])
+    answer_checklist(
+        page, [("Tags attached?", "Yes"), ("Signs of wear?", "No"), ("Stains?", "No"), ("Odour?", "No")]
+    )
     page.see(re.compile("Restock"))
     page.press("Confirm")
     page.see("Saved at this station")
@@ -189,8 +190,11 @@ def test_supervisor_approval_reaches_the_erp(erp, serve_station, open_station):
         ]
     )
     assert [(a["kind"], a["decided_by"]) for a in approvals] == [("short_pack", "U-SUPV-1")]
-    stuck = [(op["type"], op["state"], op["error"]) for op in station.store.operations()
-             if op["state"] in ("failed", "conflict")]
+    stuck = [
+        (op["type"], op["state"], op["error"])
+        for op in station.store.operations()
+        if op["state"] in ("failed", "conflict")
+    ]
     assert stuck == []  # the short pack itself reached the ERP too
 
 

@@ -17,7 +17,6 @@ from tests.fixtures.browser import DESKTOP, FOCUSED_FIELD, HANDHELD
 pytestmark = pytest.mark.browser
 
 
-
 def both_sizes(page, name: str) -> None:
     """Screenshot at the desk and at the handheld size (then back to the desk)."""
     page.screenshot(name)
@@ -128,8 +127,9 @@ def test_inspector_grades_with_photos_and_gets_the_rules_disposition(serve_stati
     chooser.value.set_files(photos)
     page.see("Photos: 2 of 2 needed")
     page.press(re.compile("^A like new"))
-    answer_checklist(page, [("Tags attached?", "Yes"), ("Signs of wear?", "No"), ("Stains?", "No"),
-                             ("Odour?", "No")])
+    answer_checklist(
+        page, [("Tags attached?", "Yes"), ("Signs of wear?", "No"), ("Stains?", "No"), ("Odour?", "No")]
+    )
     page.see(re.compile("rule "))
     both_sizes(page, "inspect")
     page.press("Confirm")
@@ -183,8 +183,9 @@ def test_packer_packs_an_order_and_confirms_it(serve_station, open_station):
 def test_packer_is_refused_an_item_the_order_does_not_hold(serve_station, open_station):
     served = serve_station()
     target = plain_order()
-    foreign = next(p for p in DEMO.products
-                   if p.tracking == "none" and p.code not in {ln.product for ln in target.lines})
+    foreign = next(
+        p for p in DEMO.products if p.tracking == "none" and p.code not in {ln.product for ln in target.lines}
+    )
     page = open_station(served.url, HANDHELD)
     sign_in(page, "U-PACK-1", "3333")
     page.press("Pack")
@@ -293,7 +294,8 @@ def test_a_slow_scan_survives_the_status_strip_changing_under_it(serve_station, 
     def queue_work() -> None:
         while not stop.wait(0.2):
             served.station.store.enqueue(
-                new_operation("upload_photo", {"sha256": "0" * 64}, station="ST-TEST", user="U-RECV-1"))
+                new_operation("upload_photo", {"sha256": "0" * 64}, station="ST-TEST", user="U-RECV-1")
+            )
 
     worker = threading.Thread(target=queue_work)
     worker.start()
@@ -351,8 +353,9 @@ def test_scanner_checkup_names_each_fix_and_saves_the_gs_stand_in(serve_station,
 
     scan_checkup(label.replace("|", ""), None)  # GS lost, and no suffix
     page.see(re.compile("The GS1 separator between lot and serial is lost"))
-    page.see("Nothing is sent after the code. "
-             "Set the scanner's suffix to Enter (CR), so each scan ends at once.")
+    page.see(
+        "Nothing is sent after the code. Set the scanner's suffix to Enter (CR), so each scan ends at once."
+    )
     page.press("Scan the check-up again")
     scan_checkup(label, "Enter")
     page.see("The scanner is set up right for this station.")

@@ -88,8 +88,9 @@ def test_units_sorted_into_a_tote_reach_their_location_when_it_is_closed(
     page.scan(tee)
     photos(page, tmp_path, ("navy", "teal"))
     page.press(re.compile("^A like new"))
-    answer_checklist(page, [("Tags attached?", "Yes"), ("Signs of wear?", "No"), ("Stains?", "No"),
-                             ("Odour?", "No")])
+    answer_checklist(
+        page, [("Tags attached?", "Yes"), ("Signs of wear?", "No"), ("Stains?", "No"), ("Odour?", "No")]
+    )
     page.press("Confirm disposition")
     page.see("Restock tote: TOTE-RESTOCK-…")
     both_sizes(page, "tote-asked")
@@ -103,8 +104,9 @@ def test_units_sorted_into_a_tote_reach_their_location_when_it_is_closed(
     page.scan(wallet)
     photos(page, tmp_path, ("olive",))
     page.press(re.compile("^A like new"))
-    answer_checklist(page, [("Packaging intact?", "Yes"),
-                            ("Damaged (scratches, broken clasp, tears)?", "No")])
+    answer_checklist(
+        page, [("Packaging intact?", "Yes"), ("Damaged (scratches, broken clasp, tears)?", "No")]
+    )
     page.press("Confirm disposition")
     page.see("Restock tote: TOTE-RESTOCK-…")
     focus_back(page)
@@ -133,8 +135,10 @@ def test_units_sorted_into_a_tote_reach_their_location_when_it_is_closed(
         lambda: search(erp, "stock.package", [("number", "=", "TOTE-RESTOCK-0001")], ["state", "moves"])
     )
     eventually(
-        lambda: search(erp, "stock.package", [("number", "=", "TOTE-RESTOCK-0001")], ["state"])[0]["state"]
-        == "closed",
+        lambda: (
+            search(erp, "stock.package", [("number", "=", "TOTE-RESTOCK-0001")], ["state"])[0]["state"]
+            == "closed"
+        ),
         what="the tote to be closed in the ERP",
     )
     moves = search(erp, "stock.move", [("id", "in", package["moves"])], ["state", "to_location"])

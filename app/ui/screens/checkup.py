@@ -38,15 +38,18 @@ def ScannerCheckup(model: StationModel) -> ft.Control:
         text, _ = received()
         keys.current = None
         # no key timing: the browser batches keys on their way here (station scan --check has it)
-        set_report(check_scanner(text + suffix, gs_replacement=station.gs_replacement,
-                                 station_suffix=station.scanner_suffix))
+        set_report(
+            check_scanner(
+                text + suffix, gs_replacement=station.gs_replacement, station_suffix=station.scanner_suffix
+            )
+        )
 
     async def changed(e: ft.Event[ft.TextField]) -> None:
         value = e.control.value or ""
         text, _ = received()
         now = time.monotonic()
         if value.startswith(text):
-            keys.current = [*(keys.current or []), *((c, now) for c in value[len(text):])]
+            keys.current = [*(keys.current or []), *((c, now) for c in value[len(text) :])]
         else:  # edited by hand: start again from what the field holds
             keys.current = [(c, now) for c in value]
         await asyncio.sleep(QUIET_S)
@@ -73,21 +76,38 @@ def ScannerCheckup(model: StationModel) -> ft.Control:
 
     controls: list[ft.Control] = [
         muted("Scan the 'Scanner check-up' label (printed with the labels) into this field."),
-        ft.Row([
-            ft.TextField(key=f"checkup-{generation}", label="Check-up scan", on_change=changed,
-                         on_submit=submitted, on_blur=blurred, text_size=theme.TEXT, expand=True,
-                         autocorrect=False, enable_suggestions=False,
-                         prefix_icon=ft.Icons.QR_CODE_SCANNER, read_only=report is not None),
-        ]),
+        ft.Row(
+            [
+                ft.TextField(
+                    key=f"checkup-{generation}",
+                    label="Check-up scan",
+                    on_change=changed,
+                    on_submit=submitted,
+                    on_blur=blurred,
+                    text_size=theme.TEXT,
+                    expand=True,
+                    autocorrect=False,
+                    enable_suggestions=False,
+                    prefix_icon=ft.Icons.QR_CODE_SCANNER,
+                    read_only=report is not None,
+                ),
+            ]
+        ),
     ]
     if report is not None:
         controls += _report_controls(report)
         buttons = [big_button("Scan the check-up again", again, icon=ft.Icons.REFRESH)]
         if report.gs_replacement and report.gs_replacement != station.gs_replacement:
             shown = show(report.gs_replacement)
-            buttons.insert(0, big_button(f"Use '{shown}' as GS replacement",
-                                         lambda: save_gs(report.gs_replacement), icon=ft.Icons.SAVE,
-                                         primary=True))
+            buttons.insert(
+                0,
+                big_button(
+                    f"Use '{shown}' as GS replacement",
+                    lambda: save_gs(report.gs_replacement),
+                    icon=ft.Icons.SAVE,
+                    primary=True,
+                ),
+            )
         controls.append(button_row(buttons))
     elif station.gs_replacement:
         controls.append(muted(f"This station reads '{show(station.gs_replacement)}' as the GS1 separator."))
@@ -95,16 +115,33 @@ def ScannerCheckup(model: StationModel) -> ft.Control:
 
 
 def _report_controls(report: CheckupReport) -> list[ft.Control]:
-    rows: list[ft.Control] = [ft.Text(f"Received: {report.received or '(nothing)'} ({len(report.keys)} keys)",
-                                      size=16)]
+    rows: list[ft.Control] = [
+        ft.Text(f"Received: {report.received or '(nothing)'} ({len(report.keys)} keys)", size=16)
+    ]
     for finding in report.findings:
         colour = theme.GOOD if finding.fine else theme.REFUSED
         words = finding.seen if finding.fine else f"{finding.seen}. {finding.fix}"
-        rows.append(ft.Row(spacing=8, vertical_alignment=ft.CrossAxisAlignment.START, controls=[
-            ft.Icon(ft.Icons.CHECK_CIRCLE if finding.fine else ft.Icons.BUILD_CIRCLE, color=colour, size=22),
-            ft.Text(words, size=16, color=colour, expand=True),
-        ]))
+        rows.append(
+            ft.Row(
+                spacing=8,
+                vertical_alignment=ft.CrossAxisAlignment.START,
+                controls=[
+                    ft.Icon(
+                        ft.Icons.CHECK_CIRCLE if finding.fine else ft.Icons.BUILD_CIRCLE,
+                        color=colour,
+                        size=22,
+                    ),
+                    ft.Text(words, size=16, color=colour, expand=True),
+                ],
+            )
+        )
     if report.all_fine:
-        rows.append(ft.Text("The scanner is set up right for this station.", size=16, color=theme.GOOD,
-                            weight=ft.FontWeight.W_600))
+        rows.append(
+            ft.Text(
+                "The scanner is set up right for this station.",
+                size=16,
+                color=theme.GOOD,
+                weight=ft.FontWeight.W_600,
+            )
+        )
     return rows

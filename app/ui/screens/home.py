@@ -45,16 +45,22 @@ def Home(model: StationModel) -> ft.Control:
                     tight=True,
                     alignment=ft.MainAxisAlignment.CENTER,
                     controls=[
-                        ft.Row([ft.Icon(ICONS[screen], size=30),
+                        ft.Row(
+                            [
+                                ft.Icon(ICONS[screen], size=30),
                                 ft.Text(SCREEN_TITLES[screen], size=22, weight=ft.FontWeight.BOLD),
-                                *([late_badge(late)] if late else [])]),
+                                *([late_badge(late)] if late else []),
+                            ]
+                        ),
                         ft.Text(subtitle, size=15),
                     ],
                 ),
                 on_click=lambda: model.open(screen),
                 height=96,
-                style=ft.ButtonStyle(shape=ft.RoundedRectangleBorder(radius=10),
-                                     padding=ft.Padding.symmetric(horizontal=16, vertical=10)),
+                style=ft.ButtonStyle(
+                    shape=ft.RoundedRectangleBorder(radius=10),
+                    padding=ft.Padding.symmetric(horizontal=16, vertical=10),
+                ),
                 expand=True,
             ),
         )
@@ -88,7 +94,16 @@ def _alerts(model: StationModel) -> list[ft.Control]:
     alerts, as_of = last_alerts(cache_for(model.station.settings.data_dir))
     if not alerts:
         return []
-    lines = [ft.Text(f"Alert {a['number']}: {a['title']}", size=15, color=theme.REFUSED, key=a["key"])
-             for a in alerts]
-    return [ft.Text(f"Open alerts: {len(alerts)} (as of {ago(as_of)})", size=theme.TEXT,
-                    weight=ft.FontWeight.W_600, color=theme.REFUSED), *lines]
+    lines = [
+        ft.Text(f"Alert {a['number']}: {a['title']}", size=15, color=theme.REFUSED, key=a["key"])
+        for a in alerts
+    ]
+    return [
+        ft.Text(
+            f"Open alerts: {len(alerts)} (as of {ago(as_of)})",
+            size=theme.TEXT,
+            weight=ft.FontWeight.W_600,
+            color=theme.REFUSED,
+        ),
+        *lines,
+    ]

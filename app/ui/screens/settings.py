@@ -16,11 +16,26 @@ from app.ui.widgets import Frame, big_button, button_row, muted, section
 from sync.erp.address import ErpAddress
 
 
-def _field(label: str, value: str, on_change, *, password: bool = False, hint: str | None = None,
-           width: int | None = None) -> ft.TextField:
-    return ft.TextField(label=label, value=value, on_change=lambda e: on_change(e.control.value),
-                        password=password, can_reveal_password=password, hint_text=hint,
-                        text_size=theme.TEXT, width=width, expand=width is None)
+def _field(
+    label: str,
+    value: str,
+    on_change,
+    *,
+    password: bool = False,
+    hint: str | None = None,
+    width: int | None = None,
+) -> ft.TextField:
+    return ft.TextField(
+        label=label,
+        value=value,
+        on_change=lambda e: on_change(e.control.value),
+        password=password,
+        can_reveal_password=password,
+        hint_text=hint,
+        text_size=theme.TEXT,
+        width=width,
+        expand=width is None,
+    )
 
 
 @ft.component
@@ -60,43 +75,74 @@ def Settings(model: StationModel) -> ft.Control:
         if not station_id.strip():
             model.say("refused", "The station id cannot be empty")
             return
-        message = station.save_settings(erp=erp, station_id=station_id.strip(), scanner_suffix=suffix,
-                                        camera=camera.strip() or None)
+        message = station.save_settings(
+            erp=erp, station_id=station_id.strip(), scanner_suffix=suffix, camera=camera.strip() or None
+        )
         set_password("")
         model.say("good", message)
 
     cameras = station.cameras()
     body = [
-        section("ERP", [
-            muted(f"Now: {current.redacted()}"),
-            ft.ResponsiveRow([
-                ft.Container(_field("ERP host", host, set_host), col={"xs": 12, "md": 6}),
-                ft.Container(_field("Port", port, set_port), col={"xs": 4, "md": 2}),
-                ft.Container(_field("Database", database, set_database), col={"xs": 8, "md": 4}),
-                ft.Container(_field("ERP user", user, set_user), col={"xs": 12, "md": 6}),
-                ft.Container(_field("ERP password", password, set_password, password=True,
-                                    hint="leave empty to keep the saved one"), col={"xs": 12, "md": 6}),
-            ], run_spacing=10),
-            button_row([big_button("Test connection", test, icon=ft.Icons.WIFI_FIND, disabled=testing)]),
-        ]),
-        section("This station", [
-            _field("Station id", station_id, set_station_id),
-            ft.Text("Scanner sends after each code", size=16),
-            ft.SegmentedButton(
-                selected=[suffix],
-                on_change=lambda e: set_suffix(e.control.selected[0] if e.control.selected else "enter"),
-                segments=[ft.Segment(value="enter", label="Enter"), ft.Segment(value="tab", label="Tab")],
-            ),
-            ft.Switch(label="Sort inspected units into totes", value=station.sort_to_totes,
-                      on_change=lambda e: model.say("good", station.save_sort_to_totes(e.control.value))),
-        ]),
+        section(
+            "ERP",
+            [
+                muted(f"Now: {current.redacted()}"),
+                ft.ResponsiveRow(
+                    [
+                        ft.Container(_field("ERP host", host, set_host), col={"xs": 12, "md": 6}),
+                        ft.Container(_field("Port", port, set_port), col={"xs": 4, "md": 2}),
+                        ft.Container(_field("Database", database, set_database), col={"xs": 8, "md": 4}),
+                        ft.Container(_field("ERP user", user, set_user), col={"xs": 12, "md": 6}),
+                        ft.Container(
+                            _field(
+                                "ERP password",
+                                password,
+                                set_password,
+                                password=True,
+                                hint="leave empty to keep the saved one",
+                            ),
+                            col={"xs": 12, "md": 6},
+                        ),
+                    ],
+                    run_spacing=10,
+                ),
+                button_row([big_button("Test connection", test, icon=ft.Icons.WIFI_FIND, disabled=testing)]),
+            ],
+        ),
+        section(
+            "This station",
+            [
+                _field("Station id", station_id, set_station_id),
+                ft.Text("Scanner sends after each code", size=16),
+                ft.SegmentedButton(
+                    selected=[suffix],
+                    on_change=lambda e: set_suffix(e.control.selected[0] if e.control.selected else "enter"),
+                    segments=[ft.Segment(value="enter", label="Enter"), ft.Segment(value="tab", label="Tab")],
+                ),
+                ft.Switch(
+                    label="Sort inspected units into totes",
+                    value=station.sort_to_totes,
+                    on_change=lambda e: model.say("good", station.save_sort_to_totes(e.control.value)),
+                ),
+            ],
+        ),
         ScannerCheckup(model),
-        section("Camera", [
-            muted(cameras if isinstance(cameras, str) else f"{len(cameras)} camera(s) found: "
-                  + ", ".join(cameras)),
-            _field("Camera", camera, set_camera,
-                   hint="a camera number (0), a video file or a stream URL; empty: photos from files"),
-        ]),
+        section(
+            "Camera",
+            [
+                muted(
+                    cameras
+                    if isinstance(cameras, str)
+                    else f"{len(cameras)} camera(s) found: " + ", ".join(cameras)
+                ),
+                _field(
+                    "Camera",
+                    camera,
+                    set_camera,
+                    hint="a camera number (0), a video file or a stream URL; empty: photos from files",
+                ),
+            ],
+        ),
         button_row([big_button("Save settings", save, icon=ft.Icons.SAVE, primary=True)]),
     ]
     return Frame(model, body, title="Settings")

@@ -16,11 +16,15 @@ def SignIn(model: StationModel) -> ft.Control:
     def take_badge(text: str) -> None:
         if model.station.store.is_empty():
             if model.station.erp_configured:
-                model.say("refused", "This station has no data from the ERP yet: wait for it to sync, "
-                          "or fix its ERP address with `station settings` on this machine")
+                model.say(
+                    "refused",
+                    "This station has no data from the ERP yet: wait for it to sync, "
+                    "or fix its ERP address with `station settings` on this machine",
+                )
             else:
-                model.say("refused", "This station has no data from the ERP yet: "
-                          "connect it in Settings, then sync")
+                model.say(
+                    "refused", "This station has no data from the ERP yet: connect it in Settings, then sync"
+                )
             return
         set_badge(text.strip())
         model.say("info", "Now type your PIN and press Enter")
@@ -39,6 +43,7 @@ def SignIn(model: StationModel) -> ft.Control:
         body = [
             muted("Scan your badge, or type its number and press Enter."),
         ]
+
         def open_settings() -> None:
             if model.first_setup():
                 model.go("settings")

@@ -34,8 +34,9 @@ def _age_s(iso: str | None) -> float | None:
     return time.time() - then.timestamp()
 
 
-def _row(key: str, title: str, detail: str, *, colour: str | None = None,
-         actions: list[ft.Control] | None = None) -> ft.Control:
+def _row(
+    key: str, title: str, detail: str, *, colour: str | None = None, actions: list[ft.Control] | None = None
+) -> ft.Control:
     return ft.Container(
         key=key,
         border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT),
@@ -106,22 +107,36 @@ def Supervise(model: StationModel) -> ft.Control:
 
     def queues() -> list[ft.Control]:
         stages: list[tuple[str, list[tuple[str, str, str | None]]]] = []
-        received = [(f"ret-{r['id']}", f"{r['rma']} · {r['customer']}", r.get("write_date"))
-                    for r in store.returns("received")]
+        received = [
+            (f"ret-{r['id']}", f"{r['rma']} · {r['customer']}", r.get("write_date"))
+            for r in store.returns("received")
+        ]
         stages.append(("Received, not inspected", received))
-        totes = [(f"tote-{t.code}", f"{t.code} · {t.label} · {t.units} unit(s)", t.opened_at)
-                 for t in open_totes(store)]  # this station's open totes on the sort table
+        totes = [
+            (f"tote-{t.code}", f"{t.code} · {t.label} · {t.units} unit(s)", t.opened_at)
+            for t in open_totes(store)
+        ]  # this station's open totes on the sort table
         stages.append(("Open totes", totes))
-        approvals = [(f"apr-{a['request_id']}", f"{a['summary']}", a.get("requested_at"))
-                     for a in store.approvals("pending")]
+        approvals = [
+            (f"apr-{a['request_id']}", f"{a['summary']}", a.get("requested_at"))
+            for a in store.approvals("pending")
+        ]
         stages.append(("Approvals pending", approvals))
         now = datetime.now(UTC)
-        packs = [(f"shp-{s['id']}", ("LATE · " if is_late(s, now) else "")
-                  + f"{s['number']} · {s.get('service_class') or 'standard'} · {s['customer']}",
-                  s.get("write_date")) for s in by_urgency(store.shipments("assigned"), now)]
+        packs = [
+            (
+                f"shp-{s['id']}",
+                ("LATE · " if is_late(s, now) else "")
+                + f"{s['number']} · {s.get('service_class') or 'standard'} · {s['customer']}",
+                s.get("write_date"),
+            )
+            for s in by_urgency(store.shipments("assigned"), now)
+        ]
         stages.append(("Orders waiting to be packed", packs))
-        drafts = [(f"drf-{d.get('key')}", str(d.get("key")), d.get("updated_at"))
-                  for d in (store.drafts() if hasattr(store, "drafts") else [])]
+        drafts = [
+            (f"drf-{d.get('key')}", str(d.get("key")), d.get("updated_at"))
+            for d in (store.drafts() if hasattr(store, "drafts") else [])
+        ]
         stages.append(("Work started at this station", drafts))
         out: list[ft.Control] = []
         for title, items in stages:
@@ -131,19 +146,37 @@ def Supervise(model: StationModel) -> ft.Control:
             out.append(section(f"{title}: {len(items)}", lines or [muted("Nothing waiting")]))
         # parcels received blind (no sale found, or offline): the ERP flags them until a supervisor
         # identifies the sender there
-        flagged = sorted((r for r in store.returns() if r.get("review") and r["state"] != "cancelled"),
-                         key=lambda r: r.get("write_date") or "")
-        out.insert(1, section(f"Blind receipts to identify: {len(flagged)}", [
-            _row(f"blind-{r['id']}", f"{r['rma']} · {r['state']}",
-                 f"{r['review']} · waiting {age(_age_s(r.get('write_date')))}", colour=theme.WARN)
-            for r in flagged[:20]
-        ] or [muted("Nothing waiting")]))
+        flagged = sorted(
+            (r for r in store.returns() if r.get("review") and r["state"] != "cancelled"),
+            key=lambda r: r.get("write_date") or "",
+        )
+        out.insert(
+            1,
+            section(
+                f"Blind receipts to identify: {len(flagged)}",
+                [
+                    _row(
+                        f"blind-{r['id']}",
+                        f"{r['rma']} · {r['state']}",
+                        f"{r['review']} · waiting {age(_age_s(r.get('write_date')))}",
+                        colour=theme.WARN,
+                    )
+                    for r in flagged[:20]
+                ]
+                or [muted("Nothing waiting")],
+            ),
+        )
         return out
 
     def outbox_view() -> list[ft.Control]:
         out: list[ft.Control] = [
-            ft.TextField(label="Reason", value=reason, on_change=lambda e: set_reason(e.control.value),
-                         text_size=theme.TEXT, hint_text="why you cancel (needed to cancel)"),
+            ft.TextField(
+                label="Reason",
+                value=reason,
+                on_change=lambda e: set_reason(e.control.value),
+                text_size=theme.TEXT,
+                hint_text="why you cancel (needed to cancel)",
+            ),
         ]
         counts = model.session.outbox_counts() if model.session is not None else {}
         for state in OUTBOX_STATES:
@@ -156,43 +189,77 @@ def Supervise(model: StationModel) -> ft.Control:
                 allowed = set(row["actions"])
                 actions: list[ft.Control] = []
                 if "retry" in allowed:
-                    actions.append(big_button("Retry", bind(retry, row["id"]), icon=ft.Icons.REPLAY,
-                                              key=f"retry-{row['id']}"))
+                    actions.append(
+                        big_button(
+                            "Retry", bind(retry, row["id"]), icon=ft.Icons.REPLAY, key=f"retry-{row['id']}"
+                        )
+                    )
                 if "edit" in allowed:
                     actions.append(big_button("Edit", bind(start_edit, row), icon=ft.Icons.EDIT))
                 if "cancel" in allowed:
-                    actions.append(big_button("Cancel operation", bind(cancel, row["id"]),
-                                              icon=ft.Icons.DELETE_FOREVER))
+                    actions.append(
+                        big_button("Cancel operation", bind(cancel, row["id"]), icon=ft.Icons.DELETE_FOREVER)
+                    )
                 detail = f"{op.get('user', '')} · {ago(row.get('created_at'))}"
                 if row.get("error"):
                     detail += f" · {row['error']}"
-                lines.append(_row(row["id"], f"{row['type']} · {state}", detail, colour=colour,
-                                  actions=actions))
+                lines.append(
+                    _row(row["id"], f"{row['type']} · {state}", detail, colour=colour, actions=actions)
+                )
                 if editing == row["id"]:
-                    lines.append(ft.Column([
-                        ft.TextField(label="Payload", value=edit_text, multiline=True, min_lines=4,
-                                     max_lines=14, on_change=lambda e: set_edit_text(e.control.value)),
-                        button_row([big_button("Save and send", save_edit, primary=True),
-                                    big_button("Stop editing", lambda: set_editing(None))]),
-                    ]))
-            out.append(section(f"{state.capitalize()}: {counts.get(state, len(rows))}",
-                               lines or [muted("None")]))
+                    lines.append(
+                        ft.Column(
+                            [
+                                ft.TextField(
+                                    label="Payload",
+                                    value=edit_text,
+                                    multiline=True,
+                                    min_lines=4,
+                                    max_lines=14,
+                                    on_change=lambda e: set_edit_text(e.control.value),
+                                ),
+                                button_row(
+                                    [
+                                        big_button("Save and send", save_edit, primary=True),
+                                        big_button("Stop editing", lambda: set_editing(None)),
+                                    ]
+                                ),
+                            ]
+                        )
+                    )
+            out.append(
+                section(f"{state.capitalize()}: {counts.get(state, len(rows))}", lines or [muted("None")])
+            )
         # Delivered, but the ERP holds them for a supervisor (its rules decided otherwise): why.
         held = model.session.held_by_erp() if model.session is not None else []
         if held:
-            out.append(section(f"Held by the ERP: {len(held)}", [
-                _row(f"held-{row['id']}", f"{row['type']} · held by the ERP", row["erp_refs"]["held"],
-                     colour=theme.REFUSED)
-                for row in held
-            ]))
+            out.append(
+                section(
+                    f"Held by the ERP: {len(held)}",
+                    [
+                        _row(
+                            f"held-{row['id']}",
+                            f"{row['type']} · held by the ERP",
+                            row["erp_refs"]["held"],
+                            colour=theme.REFUSED,
+                        )
+                        for row in held
+                    ],
+                )
+            )
         return out
 
     def approvals_view() -> list[ft.Control]:
         view = model.session.view() if model.session is not None else None
         pending = list(view.approvals) if view is not None and view.kind == "supervise" else []
         out: list[ft.Control] = [
-            ft.TextField(label="Note", value=note, on_change=lambda e: set_note(e.control.value),
-                         text_size=theme.TEXT, hint_text="why (needed to refuse)"),
+            ft.TextField(
+                label="Note",
+                value=note,
+                on_change=lambda e: set_note(e.control.value),
+                text_size=theme.TEXT,
+                hint_text="why (needed to refuse)",
+            ),
         ]
         for approval in pending:
             parts = [approval.reason]
@@ -206,22 +273,42 @@ def Supervise(model: StationModel) -> ft.Control:
                 parts.append("not yet sent to the ERP")
             detail = " · ".join(parts)
             photos = [
-                ft.Image(src=url, width=96, height=96, fit=ft.BoxFit.COVER,
-                         semantics_label=f"evidence photo {i + 1}", key=sha)
+                ft.Image(
+                    src=url,
+                    width=96,
+                    height=96,
+                    fit=ft.BoxFit.COVER,
+                    semantics_label=f"evidence photo {i + 1}",
+                    key=sha,
+                )
                 for i, sha in enumerate(approval.evidence)
                 if (url := station.photo(sha))
             ]
             actions = [
-                big_button("Approve", bind(decide, approval.request_id, "approve"),
-                           icon=ft.Icons.CHECK, primary=True, disabled=not approval.can_decide),
-                big_button("Refuse", bind(decide, approval.request_id, "refuse"),
-                           icon=ft.Icons.CLOSE, disabled=not approval.can_decide),
+                big_button(
+                    "Approve",
+                    bind(decide, approval.request_id, "approve"),
+                    icon=ft.Icons.CHECK,
+                    primary=True,
+                    disabled=not approval.can_decide,
+                ),
+                big_button(
+                    "Refuse",
+                    bind(decide, approval.request_id, "refuse"),
+                    icon=ft.Icons.CLOSE,
+                    disabled=not approval.can_decide,
+                ),
             ]
-            out.append(ft.Column(key=approval.request_id, controls=[
-                _row(f"a-{approval.request_id}", approval.summary, detail, actions=actions),
-                *([ft.Row(photos, wrap=True)] if photos else []),
-                *([muted(approval.why_not)] if approval.why_not else []),
-            ]))
+            out.append(
+                ft.Column(
+                    key=approval.request_id,
+                    controls=[
+                        _row(f"a-{approval.request_id}", approval.summary, detail, actions=actions),
+                        *([ft.Row(photos, wrap=True)] if photos else []),
+                        *([muted(approval.why_not)] if approval.why_not else []),
+                    ],
+                )
+            )
         return out if pending else [*out, muted("No approvals waiting")]
 
     def unlock() -> None:
@@ -229,27 +316,48 @@ def Supervise(model: StationModel) -> ft.Control:
         set_locked_badge("")
 
     def unlock_view() -> list[ft.Control]:
-        return [section("Unlock a badge", [
-            muted("A badge locked after too many wrong PINs can sign in again at once (audited)."),
-            ft.TextField(label="Badge to unlock", value=locked_badge, text_size=theme.TEXT,
-                         on_change=lambda e: set_locked_badge(e.control.value)),
-            button_row([big_button("Unlock badge", unlock, icon=ft.Icons.LOCK_OPEN)]),
-        ])]
+        return [
+            section(
+                "Unlock a badge",
+                [
+                    muted("A badge locked after too many wrong PINs can sign in again at once (audited)."),
+                    ft.TextField(
+                        label="Badge to unlock",
+                        value=locked_badge,
+                        text_size=theme.TEXT,
+                        on_change=lambda e: set_locked_badge(e.control.value),
+                    ),
+                    button_row([big_button("Unlock badge", unlock, icon=ft.Icons.LOCK_OPEN)]),
+                ],
+            )
+        ]
 
     panels = [
         ("queues", "Queues", lambda: [*queues(), *station_health(station.settings.data_dir), *unlock_view()]),
         ("outbox", f"Outbox ({model.status.failures if model.status else 0})", outbox_view),
         ("approvals", f"Approvals ({_pending_count(model)})", approvals_view),
     ]
-    refresh_button = ft.IconButton(ft.Icons.REFRESH, on_click=refresh, tooltip="Refresh", icon_size=28,
-                                   width=theme.TARGET, height=theme.TARGET)
+    refresh_button = ft.IconButton(
+        ft.Icons.REFRESH,
+        on_click=refresh,
+        tooltip="Refresh",
+        icon_size=28,
+        width=theme.TARGET,
+        height=theme.TARGET,
+    )
     if wide:  # at the desk: every panel at once, side by side (app/ui/layout.py)
-        return Frame(model, [side_by_side([(title, build()) for _key, title, build in panels],
-                                          tools=[refresh_button])], keep_focus=False, fill=True)
-    tabs = button_row([
-        *(big_button(title, bind(set_tab, key), primary=tab == key) for key, title, _build in panels),
-        refresh_button,
-    ])
+        return Frame(
+            model,
+            [side_by_side([(title, build()) for _key, title, build in panels], tools=[refresh_button])],
+            keep_focus=False,
+            fill=True,
+        )
+    tabs = button_row(
+        [
+            *(big_button(title, bind(set_tab, key), primary=tab == key) for key, title, _build in panels),
+            refresh_button,
+        ]
+    )
     content = next((build for key, _title, build in panels if key == tab), panels[0][2])()
     return Frame(model, [tabs, *content], keep_focus=False)
 

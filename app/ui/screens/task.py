@@ -86,8 +86,12 @@ def extra_row(extra: Any) -> ft.Control:
                     expand=True,
                     spacing=2,
                     controls=[
-                        ft.Text(extra.product or extra.barcode, size=theme.TEXT, weight=ft.FontWeight.W_600,
-                                color=theme.REFUSED),
+                        ft.Text(
+                            extra.product or extra.barcode,
+                            size=theme.TEXT,
+                            weight=ft.FontWeight.W_600,
+                            color=theme.REFUSED,
+                        ),
                         ft.Text(extra.message, size=15, color=theme.REFUSED),
                     ],
                 ),
@@ -122,13 +126,16 @@ def check_control(check: Any, answer: Callable[[str, Any], None], *, inline: boo
     def laid_out(question: str, answers: ft.Control) -> ft.Control:
         text = ft.Text(question, size=16, expand=inline)
         if inline:
-            return ft.Row([text, answers], key=check.name, spacing=12,
-                          vertical_alignment=ft.CrossAxisAlignment.CENTER)
+            return ft.Row(
+                [text, answers], key=check.name, spacing=12, vertical_alignment=ft.CrossAxisAlignment.CENTER
+            )
         return ft.Column(spacing=4, key=check.name, controls=[text, answers])
 
     if check.kind == "days":
-        return laid_out(check.question, DaysField(
-            check.name, check.question, "" if check.answer is None else str(check.answer), answer))
+        return laid_out(
+            check.question,
+            DaysField(check.name, check.question, "" if check.answer is None else str(check.answer), answer),
+        )
     options: list[tuple[str, Any]] = (
         [("Yes", True), ("No", False)] if check.kind == "yes_no" else [(c, c) for c in check.choices]
     )
@@ -190,18 +197,32 @@ def CameraPanel(camera: Any, capture: Callable[[], Any]) -> ft.Control:
     words = CAMERA_STATES.get(state)
     controls: list[ft.Control] = [
         # as wide as the screen on a handheld, half of it at the desk; the picture keeps its shape
-        ft.ResponsiveRow([ft.Container(
-            col={"xs": 12, "md": 8, "lg": 6}, height=240, bgcolor=ft.Colors.BLACK, border_radius=8,
-            alignment=ft.Alignment.CENTER,
-            content=ft.Image(src=preview, fit=ft.BoxFit.CONTAIN, semantics_label="Camera preview",
-                             gapless_playback=True, height=240)
-            if preview else ft.Text("No picture yet", color=ft.Colors.WHITE, size=16),
-        )]),
+        ft.ResponsiveRow(
+            [
+                ft.Container(
+                    col={"xs": 12, "md": 8, "lg": 6},
+                    height=240,
+                    bgcolor=ft.Colors.BLACK,
+                    border_radius=8,
+                    alignment=ft.Alignment.CENTER,
+                    content=ft.Image(
+                        src=preview,
+                        fit=ft.BoxFit.CONTAIN,
+                        semantics_label="Camera preview",
+                        gapless_playback=True,
+                        height=240,
+                    )
+                    if preview
+                    else ft.Text("No picture yet", color=ft.Colors.WHITE, size=16),
+                )
+            ]
+        ),
     ]
     if words:
         controls.append(ft.Text(words, size=16, color=theme.WARN, semantics_label=f"Camera: {words}"))
-    controls.append(button_row([big_button("Capture photo", capture, icon=ft.Icons.CAMERA_ALT,
-                                           primary=True)]))
+    controls.append(
+        button_row([big_button("Capture photo", capture, icon=ft.Icons.CAMERA_ALT, primary=True)])
+    )
     return ft.Column(controls, spacing=8)
 
 
@@ -253,8 +274,10 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
 
     async def add_photo() -> None:
         files = await ft.FilePicker().pick_files(
-            dialog_title="Photos of the item", allowed_extensions=["jpg", "jpeg", "png"],
-            allow_multiple=True, with_data=True,
+            dialog_title="Photos of the item",
+            allowed_extensions=["jpg", "jpeg", "png"],
+            allow_multiple=True,
+            with_data=True,
         )
         for picked in files or []:
             if picked.bytes:
@@ -281,17 +304,28 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
 
     blind = bool(view.extra.get("blind"))
     # a parcel nobody announced, no sale chosen yet: the search field needs the keyboard
-    searching = (kind == "receive" and view.subject is None and not blind
-                 and bool(view.extra.get("parcel_code") or view.extra.get("sales")))
+    searching = (
+        kind == "receive"
+        and view.subject is None
+        and not blind
+        and bool(view.extra.get("parcel_code") or view.extra.get("sales"))
+    )
     actions: ft.Control | None = None
     if view.kind != "idle" and (view.lines or view.unit is not None or blind):
         controls: list[ft.Control] = []
         if view.confirm_needs_reason:
-            controls.append(ft.TextField(label="Reason", value=reason, text_size=theme.TEXT,
-                                         hint_text="why it is confirmed incomplete",
-                                         on_change=lambda e: set_reason(e.control.value)))
-        controls.append(action_row(
-            view, confirm, lambda: done(_call(session, "undo")), cancel, compact=not wide))
+            controls.append(
+                ft.TextField(
+                    label="Reason",
+                    value=reason,
+                    text_size=theme.TEXT,
+                    hint_text="why it is confirmed incomplete",
+                    on_change=lambda e: set_reason(e.control.value),
+                )
+            )
+        controls.append(
+            action_row(view, confirm, lambda: done(_call(session, "undo")), cancel, compact=not wide)
+        )
         actions = ft.Column(controls, spacing=10)
 
     unit = view.unit
@@ -313,12 +347,21 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
         body.append(actions)
     if unit is not None:
         # the unit in hand comes first: on a handheld the return's other lines are below it
-        shown, form = unit_controls(unit, station, session, done, stable_answer, add_photo,
-                                    capture_photo if desk_camera else None, inline=wide)
+        shown, form = unit_controls(
+            unit,
+            station,
+            session,
+            done,
+            stable_answer,
+            add_photo,
+            capture_photo if desk_camera else None,
+            inline=wide,
+        )
         body.extend([*shown, *(beside(c) for c in form)])
     elif inspecting and wide:
-        body.append(beside(muted("Scan an item of this return: its grade, checklist and disposition "
-                                 "show here")))
+        body.append(
+            beside(muted("Scan an item of this return: its grade, checklist and disposition show here"))
+        )
     if searching:
         body.append(unannounced_controls(view, stable_search, session, done))
     if view.orders:
@@ -330,43 +373,82 @@ def TaskScreen(model: StationModel, kind: str) -> ft.Control:
     if view.extras:
         body.append(lines_pane(section("Not expected", [extra_row(extra) for extra in view.extras])))
     if view.approvals:
-        body.append(lines_pane(section("Approvals", [
-            ft.Text(f"{a.summary}: {a.state}" + ("" if a.synced else " (not yet sent)"), size=16,
-                    key=a.request_id)
-            for a in view.approvals
-        ])))
+        body.append(
+            lines_pane(
+                section(
+                    "Approvals",
+                    [
+                        ft.Text(
+                            f"{a.summary}: {a.state}" + ("" if a.synced else " (not yet sent)"),
+                            size=16,
+                            key=a.request_id,
+                        )
+                        for a in view.approvals
+                    ],
+                )
+            )
+        )
     if view.finished:
         body.append(lines_pane(section("Done here", [muted(text) for text in view.finished])))
     if actions is not None and unit is not None:
         body.append(beside(actions))
-    return Frame(model, body, on_scan=on_scan, scan_label="Scan", title=view.title,
-                 keep_focus=not view.confirm_needs_reason and not _has_days(unit) and not searching,
-                 on_photo=device_photo if unit is not None and not desk_camera else None, fresh=ended)
+    return Frame(
+        model,
+        body,
+        on_scan=on_scan,
+        scan_label="Scan",
+        title=view.title,
+        keep_focus=not view.confirm_needs_reason and not _has_days(unit) and not searching,
+        on_photo=device_photo if unit is not None and not desk_camera else None,
+        fresh=ended,
+    )
 
 
-def action_row(view: Any, confirm: Callable[[], Any], undo: Callable[[], Any], cancel: Callable[[], Any],
-               *, compact: bool) -> ft.Control:
+def action_row(
+    view: Any,
+    confirm: Callable[[], Any],
+    undo: Callable[[], Any],
+    cancel: Callable[[], Any],
+    *,
+    compact: bool,
+) -> ft.Control:
     """Confirm, Undo last scan, Cancel job. In the hand one row: Confirm takes the width (its words on
     up to two lines) and the other two are icons, named for a screen reader and a tooltip."""
     disabled = not view.can_confirm and not view.confirm_needs_reason
     if not compact:
-        return button_row([
-            big_button(view.confirm_label, confirm, icon=ft.Icons.DONE_ALL, primary=True, disabled=disabled),
-            big_button("Undo last scan", undo, icon=ft.Icons.UNDO),
-            big_button("Cancel job", cancel, icon=ft.Icons.DELETE_SWEEP),
-        ])
+        return button_row(
+            [
+                big_button(
+                    view.confirm_label, confirm, icon=ft.Icons.DONE_ALL, primary=True, disabled=disabled
+                ),
+                big_button("Undo last scan", undo, icon=ft.Icons.UNDO),
+                big_button("Cancel job", cancel, icon=ft.Icons.DELETE_SWEEP),
+            ]
+        )
     primary = ft.FilledButton(
-        content=ft.Text(view.confirm_label, size=16, weight=ft.FontWeight.W_600, max_lines=2,
-                        text_align=ft.TextAlign.CENTER),
-        on_click=confirm, disabled=disabled, height=theme.TARGET, expand=True,
-        style=ft.ButtonStyle(padding=ft.Padding.symmetric(horizontal=12, vertical=4),
-                             shape=ft.RoundedRectangleBorder(radius=8)),
+        content=ft.Text(
+            view.confirm_label,
+            size=16,
+            weight=ft.FontWeight.W_600,
+            max_lines=2,
+            text_align=ft.TextAlign.CENTER,
+        ),
+        on_click=confirm,
+        disabled=disabled,
+        height=theme.TARGET,
+        expand=True,
+        style=ft.ButtonStyle(
+            padding=ft.Padding.symmetric(horizontal=12, vertical=4), shape=ft.RoundedRectangleBorder(radius=8)
+        ),
     )
-    return ft.Row(spacing=8, controls=[
-        primary,
-        icon_button("Undo last scan", ft.Icons.UNDO, undo),
-        icon_button("Cancel job", ft.Icons.DELETE_SWEEP, cancel),
-    ])
+    return ft.Row(
+        spacing=8,
+        controls=[
+            primary,
+            icon_button("Undo last scan", ft.Icons.UNDO, undo),
+            icon_button("Cancel job", ft.Icons.DELETE_SWEEP, cancel),
+        ],
+    )
 
 
 @ft.component
@@ -374,49 +456,76 @@ def _SaleSearch(search: Callable[[str], None]) -> ft.Control:
     """The sale search field and its button; memoised like the scan field, so a re-render of the
     screen does not touch what is being typed."""
     typed = ft.use_ref("")
-    return ft.Column(spacing=8, controls=[
-        ft.TextField(label="Order number, customer email or name, or a serial sold", text_size=theme.TEXT,
-                     on_change=lambda e: setattr(typed, "current", e.control.value or ""),
-                     on_submit=lambda e: search(e.control.value or "")),
-        button_row([big_button("Search sale", lambda: search(typed.current), icon=ft.Icons.SEARCH,
-                               primary=True)]),
-    ])
+    return ft.Column(
+        spacing=8,
+        controls=[
+            ft.TextField(
+                label="Order number, customer email or name, or a serial sold",
+                text_size=theme.TEXT,
+                on_change=lambda e: setattr(typed, "current", e.control.value or ""),
+                on_submit=lambda e: search(e.control.value or ""),
+            ),
+            button_row(
+                [big_button("Search sale", lambda: search(typed.current), icon=ft.Icons.SEARCH, primary=True)]
+            ),
+        ],
+    )
 
 
 SaleSearch = ft.memo(_SaleSearch)
 
 
-def unannounced_controls(view: Any, search: Callable[[str], None],
-                         session: Any, done: Callable[[Any], Any]) -> ft.Control:
+def unannounced_controls(
+    view: Any, search: Callable[[str], None], session: Any, done: Callable[[Any], Any]
+) -> ft.Control:
     """A parcel nobody announced: search its sale (order, email, name, serial), choose one of the
     sales found (customer data masked by the ERP), or receive it blind to quarantine."""
     sales = [
         big_button(
-            " · ".join(str(b) for b in (s["number"], s.get("reference"), s.get("customer"), s.get("email"),
-                                        s.get("date")) if b),
+            " · ".join(
+                str(b)
+                for b in (s["number"], s.get("reference"), s.get("customer"), s.get("email"), s.get("date"))
+                if b
+            ),
             bind(lambda number: done(_call(session, "choose_sale", number)), s["number"]),
-            icon=ft.Icons.RECEIPT_LONG, key=f"sale-{s['number']}",
+            icon=ft.Icons.RECEIPT_LONG,
+            key=f"sale-{s['number']}",
         )
         for s in view.extra.get("sales") or ()
     ]
-    return section("Parcel without a return", [
-        SaleSearch(search, key="sale-search"),
-        button_row([
-            big_button("Receive blind", lambda: done(_call(session, "receive_blind")),
-                       icon=ft.Icons.INVENTORY_2),
-        ]),
-        *([muted("Sales found: choose the one this parcel comes from"), *sales] if sales else []),
-    ])
+    return section(
+        "Parcel without a return",
+        [
+            SaleSearch(search, key="sale-search"),
+            button_row(
+                [
+                    big_button(
+                        "Receive blind",
+                        lambda: done(_call(session, "receive_blind")),
+                        icon=ft.Icons.INVENTORY_2,
+                    ),
+                ]
+            ),
+            *([muted("Sales found: choose the one this parcel comes from"), *sales] if sales else []),
+        ],
+    )
 
 
 def _has_days(unit: Any) -> bool:
     return unit is not None and any(c.kind == "days" for c in unit.checklist)
 
 
-def unit_controls(unit: Any, station: Any, session: Any, done: Callable[[Any], Any],
-                  answer: Callable[[str, Any], None], add_photo: Callable[[], Any],
-                  capture_photo: Callable[[], Any] | None = None, *, inline: bool = False,
-                  ) -> tuple[list[ft.Control], list[ft.Control]]:
+def unit_controls(
+    unit: Any,
+    station: Any,
+    session: Any,
+    done: Callable[[Any], Any],
+    answer: Callable[[str, Any], None],
+    add_photo: Callable[[], Any],
+    capture_photo: Callable[[], Any] | None = None,
+    *,
+    inline: bool = False,
+) -> tuple[list[ft.Control], list[ft.Control]]:
     """The inspect part, as (the unit and its photos, the form: grade buttons, the checklist, the
     rules' decision). ``inline`` (at the desk): each checklist question beside its answers."""
     facts = [unit.sku, unit.family, f"value {unit.unit_value:.2f}"]
@@ -427,38 +536,60 @@ def unit_controls(unit: Any, station: Any, session: Any, done: Callable[[Any], A
     if unit.expiry:
         facts.append(f"expires {unit.expiry}")
     photos = [
-        ft.Image(src=url, width=88, height=88, fit=ft.BoxFit.COVER, border_radius=6,
-                 semantics_label=f"photo {i + 1}", key=sha)
+        ft.Image(
+            src=url,
+            width=88,
+            height=88,
+            fit=ft.BoxFit.COVER,
+            border_radius=6,
+            semantics_label=f"photo {i + 1}",
+            key=sha,
+        )
         for i, sha in enumerate(unit.photos)
         if (url := station.photo(sha))
     ]
     grades = [
-        big_button(f"{grade} {GRADE_LABELS.get(grade, '')}".strip(),
-                   bind(lambda g: done(_call(session, "grade", g)), grade),
-                   primary=unit.grade == grade, key=f"grade-{grade}")
+        big_button(
+            f"{grade} {GRADE_LABELS.get(grade, '')}".strip(),
+            bind(lambda g: done(_call(session, "grade", g)), grade),
+            primary=unit.grade == grade,
+            key=f"grade-{grade}",
+        )
         for grade in GRADE_LABELS
     ]
     shown: list[ft.Control] = [
         section(unit.product, [muted(" · ".join(facts))]),
-        section(f"Photos: {len(unit.photos)} of {unit.photos_required} needed", [
-            *([CameraPanel(camera, capture_photo, key="camera")]
-              if capture_photo is not None and (camera := station.camera()) is not None else []),
-            ft.Row(photos, wrap=True, spacing=8) if photos else muted("No photo yet"),
-            button_row([big_button("Add photo", add_photo, icon=ft.Icons.ADD_A_PHOTO)]),
-            muted(station.camera_note()),
-        ]),
+        section(
+            f"Photos: {len(unit.photos)} of {unit.photos_required} needed",
+            [
+                *(
+                    [CameraPanel(camera, capture_photo, key="camera")]
+                    if capture_photo is not None and (camera := station.camera()) is not None
+                    else []
+                ),
+                ft.Row(photos, wrap=True, spacing=8) if photos else muted("No photo yet"),
+                button_row([big_button("Add photo", add_photo, icon=ft.Icons.ADD_A_PHOTO)]),
+                muted(station.camera_note()),
+            ],
+        ),
     ]
     form: list[ft.Control] = [section("Grade", [button_row(grades)])]
     if unit.checklist:
-        form.append(section("Checklist", [check_control(check, answer, inline=inline)
-                                          for check in unit.checklist]))
+        form.append(
+            section("Checklist", [check_control(check, answer, inline=inline) for check in unit.checklist])
+        )
     decision = unit.decision
     if decision is not None:
         colour = theme.WARN if decision.approval_required else theme.GOOD
         lines = [ft.Text(decision.describe(), size=theme.TEXT, color=colour, weight=ft.FontWeight.W_600)]
         if decision.approval_required:
-            lines.append(ft.Text("Needs supervisor approval: " + "; ".join(decision.approval_reasons),
-                                 size=16, color=theme.WARN))
+            lines.append(
+                ft.Text(
+                    "Needs supervisor approval: " + "; ".join(decision.approval_reasons),
+                    size=16,
+                    color=theme.WARN,
+                )
+            )
         form.append(section("Disposition", lines))
     if unit.still_needed:
         form.append(muted("Still needed: " + "; ".join(unit.still_needed)))

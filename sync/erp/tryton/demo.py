@@ -131,8 +131,16 @@ class OrderSpec:
 # The outgoing orders' service levels, by index: (class, due in hours from today's midnight UTC).
 # Three are late whenever the demo is used (due before today); the rest are due a day or more ahead.
 ORDER_SERVICE = (
-    ("premium", -6), ("standard", 72), ("marketplace", -30), ("wholesale", 120), ("premium", 48),
-    ("standard", 96), ("marketplace", 48), ("standard", -2), ("wholesale", 96), ("standard", 48),
+    ("premium", -6),
+    ("standard", 72),
+    ("marketplace", -30),
+    ("wholesale", 120),
+    ("premium", 48),
+    ("standard", 96),
+    ("marketplace", 48),
+    ("standard", -2),
+    ("wholesale", 96),
+    ("standard", 48),
 )
 
 

@@ -161,7 +161,7 @@ def _error(error: Any) -> Exception:
                 # which no retry and no other operation will fix.
                 return ErpAuthFailed(
                     f"the ERP user may not do this ({message}): a station logs in as a user of the "
-                    "group \"Returns Station\" (`station erp add-station NAME` creates one)"
+                    'group "Returns Station" (`station erp add-station NAME` creates one)'
                 )
             return ErpRejected(f"{message} {description}".strip())
         if name == "UserWarning" and isinstance(args, list | tuple):
