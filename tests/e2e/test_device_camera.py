@@ -197,8 +197,8 @@ def test_inspector_photo_from_the_device_camera_reaches_the_erp(erp, serve_stati
         page.see("Photos: 1 of 2 needed", timeout_ms=30_000)
         # The fake camera's video can hand out the same frame twice on a loaded machine; the
         # station then refuses the copy ("already added") and the inspector takes it again.
-        for _ in range(3):
-            time.sleep(1.0)
+        for _ in range(6):  # a full CI run on 2 cores has needed more than 3
+            time.sleep(2.0)
             page.press("Capture photo", timeout_ms=30_000)
             try:
                 page.text("Photos: 2 of 2 needed").first.wait_for(timeout=20_000)

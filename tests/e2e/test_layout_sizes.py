@@ -195,7 +195,7 @@ def test_at_the_desk_the_lines_are_beside_the_scan_feedback(serve_station, open_
 def test_at_the_desk_supervise_shows_queues_outbox_and_approvals_side_by_side(serve_station, open_station):
     served = serve_station()
     page = open_station(served.url, DESKTOP)
-    sign_in(page, "U-SUPV-1", "4444")
+    sign_in(page, "U-SUPV-1", "444444")
     page.press("Supervise")
     page.see("Received, not inspected")
     titles = [box(page.text(re.compile(f"^{name}"))) for name in ("Queues", r"Outbox \(", r"Approvals \(")]

@@ -93,7 +93,7 @@ def test_a_wrong_item_stopped_at_pack_reaches_the_supervisors_station_health(
         engine.request_sync()
         assert time.monotonic() < deadline, "the status never reached the ERP"
         time.sleep(0.5)
-    sign_in(page, "U-SUPV-1", "4444")
+    sign_in(page, "U-SUPV-1", "444444")
     page.press(re.compile("^Figures"))
     page.see(
         re.compile(r"^Station ST-TEST: last seen .*, clock [-+]\d.* s, version .*, wrong items stopped 1"),

@@ -78,7 +78,7 @@ def test_an_unannounced_parcel_and_a_blind_receipt_reach_the_erp(erp, serve_stat
     eventually(lambda: (served.station.store.find_return(blind[0]["reference"]) or {}).get("review"))
     page.resize(DESKTOP)
     page.press("Sign out")
-    sign_in(page, "U-SUPV-1", "4444")
+    sign_in(page, "U-SUPV-1", "444444")
     page.press("Supervise")
     page.see("Blind receipts to identify: 1")
     page.see(re.compile(re.escape(blind[0]["reference"]) + " · received"))
