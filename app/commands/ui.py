@@ -196,7 +196,7 @@ def _demo(args: argparse.Namespace) -> int:
     password = os.environ.get("STATION_ERP_PASSWORD", "admin")
     print(f"Data directory: {settings.data_dir}", flush=True)
     print(
-        "Starting the embedded ERP (the first start creates its demo database: a minute or two) …", flush=True
+        "Starting the embedded ERP (the first start creates its demo database: a few minutes) …", flush=True
     )
     starting = True
 

@@ -11,12 +11,13 @@ from .exceptions import StationConflict, StationRefusal
 PACKAGE_TYPE = "Returns Station box"
 
 
-def package_type():
+def package_type(name=PACKAGE_TYPE):
+    """The package type called ``name`` (a packed box, or a tote), created the first time."""
     Type = Pool().get("stock.package.type")
-    found = Type.search([("name", "=", PACKAGE_TYPE)], limit=1)
+    found = Type.search([("name", "=", name)], limit=1)
     if found:
         return found[0]
-    created = Type(name=PACKAGE_TYPE)
+    created = Type(name=name)
     created.save()
     return created
 

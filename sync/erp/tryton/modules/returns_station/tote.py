@@ -16,6 +16,7 @@ from trytond.pool import Pool, PoolMeta
 from sync.common.totes import disposition_words
 
 from .exceptions import StationRefusal
+from .packing import package_type
 
 TOTE_TYPE = "Returns Station tote"
 
@@ -49,16 +50,6 @@ def sort_location(warehouse):
         [("inventory_state", "=", "sorting"), ("parent", "child_of", [warehouse.id])], limit=1
     )
     return found[0] if found else None
-
-
-def tote_type():
-    Type = Pool().get("stock.package.type")
-    found = Type.search([("name", "=", TOTE_TYPE)], limit=1)
-    if found:
-        return found[0]
-    kind = Type(name=TOTE_TYPE)
-    kind.save()
-    return kind
 
 
 def packages(code):
@@ -110,7 +101,7 @@ def new_tote(code, disposition, company, from_location, to_location):
     package = Package(
         number=code,
         company=company,
-        type=tote_type(),
+        type=package_type(TOTE_TYPE),
         shipment=shipment,
         station_disposition=disposition,
     )
