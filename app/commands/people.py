@@ -12,13 +12,8 @@ import getpass
 from pathlib import Path
 
 from app.cli import CommandError
+from app.commands.erp_rules import WHO as _WHO  # who runs the ERP-side commands
 from sync.common.vocabulary import ROLES
-
-_WHO = (
-    "Runs as STATION_ERP_ADMIN_URL (http://USER:PASSWORD@HOST:PORT/DATABASE: the ERP's administrator or "
-    'a user of the group "Returns Supervisor"), else admin with STATION_ERP_PASSWORD on the embedded '
-    "ERP at 127.0.0.1."
-)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
