@@ -94,7 +94,11 @@ def test_packer_packs_an_order_by_camera(serve_station, chromium, tmp_path):
     order = next(o for o in DEMO.orders if o.shipment == "OUT-1102")
     run43, boot43 = barcode("FTW-RUN-43"), barcode("FTW-BOOT-43")
     # two of the same shoe: out of view between them, so each is one item
-    video = write_mjpeg(tmp_path / "pack.mjpeg", [order.shipment, run43, run43, boot43])
+    # a long lead: on a loaded CI machine the camera took more than the default 2 s to start, and
+    # the pick list passed by before the first frame was read
+    video = write_mjpeg(
+        tmp_path / "pack.mjpeg", [order.shipment, run43, run43, boot43], lead_s=6.0, hold_s=3.0
+    )
     served = serve_station(tls=True)
     with browser_with_camera(chromium, video, cert=served.tls.cert) as browser:
         page = open_tab(browser, served.url, HANDHELD)
