@@ -87,6 +87,34 @@ def inspect(
     return new_operation("inspect_item", payload, station=station, user=user, **kw)
 
 
+def request_disposition_approval(
+    ret: dict[str, Any],
+    item: Operation,
+    request_id: str,
+    *,
+    summary: str = "restock a returned phone",
+    evidence: list[str] | None = None,
+    station: str = "S1",
+    user: str = "U-INSP-1",
+) -> Operation:
+    """The inspector's request for a supervisor to approve ``item``'s disposition (a high-value
+    unit, as the packaged rules ask for RMA-000105's phone)."""
+    payload = {
+        "request_id": request_id,
+        "kind": "disposition",
+        "subject_op": item.id,
+        "return_id": ret["id"],
+        "shipment_id": None,
+        "product_id": ret["lines"][0]["product_id"],
+        "reason": "unit value over threshold",
+        "summary": summary,
+        "value": 640.0,
+        "rule_id": "electronics-high-value",
+        "evidence": evidence or [],
+    }
+    return new_operation("request_approval", payload, station=station, user=user)
+
+
 def pack_all(
     shipment: dict[str, Any], *, station: str = "S1", user: str = "U-PACK-1", **kw: Any
 ) -> Operation:

@@ -10,7 +10,15 @@ from sync.erp.address import ErpAddress
 from sync.erp.protocol import ErpAuthFailed, ErpConflict, ErpRejected
 from sync.erp.tryton.connector import TrytonConnector
 from sync.operations import new_operation
-from tests.sync_ops import erp_read, inspect, markers, pack_all, publish_test_rules, receive_all
+from tests.sync_ops import (
+    erp_read,
+    inspect,
+    markers,
+    pack_all,
+    publish_test_rules,
+    receive_all,
+    request_disposition_approval,
+)
 
 pytestmark = pytest.mark.erp
 
@@ -238,24 +246,7 @@ def test_refused_approval_fails_the_inspection_and_quarantines_the_unit(seeded_s
     item = inspect(ret, ret["lines"][0], disposition="restock", approval_required=True)
     held = connector.apply(item, seeded_store.photo_bytes)
     assert held.erp_refs["inspection_state"] == "pending"
-    request = new_operation(
-        "request_approval",
-        {
-            "request_id": "req-1",
-            "kind": "disposition",
-            "subject_op": item.id,
-            "return_id": ret["id"],
-            "shipment_id": None,
-            "product_id": ret["lines"][0]["product_id"],
-            "reason": "unit value over threshold",
-            "summary": "restock a returned phone",
-            "value": 640.0,
-            "rule_id": "electronics-high-value",
-            "evidence": [],
-        },
-        station="S1",
-        user="U-INSP-1",
-    )
+    request = request_disposition_approval(ret, item, "req-1")
     connector.apply(request, seeded_store.photo_bytes)
     assert [a["state"] for a in connector.pull({}).records["approvals"]] == ["pending"]
     own = new_operation(

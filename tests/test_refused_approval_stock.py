@@ -4,7 +4,7 @@ closes, and the unit is not left in the input zone (against the real embedded ER
 import pytest
 
 from sync.operations import new_operation
-from tests.sync_ops import erp_read, inspect, receive_all
+from tests.sync_ops import erp_read, inspect, receive_all, request_disposition_approval
 
 pytestmark = pytest.mark.erp
 
@@ -12,24 +12,7 @@ pytestmark = pytest.mark.erp
 def _held_and_requested(seeded_store, connector, ret, request_id):
     item = inspect(ret, ret["lines"][0], disposition="restock", approval_required=True)
     held = connector.apply(item, seeded_store.photo_bytes)
-    request = new_operation(
-        "request_approval",
-        {
-            "request_id": request_id,
-            "kind": "disposition",
-            "subject_op": item.id,
-            "return_id": ret["id"],
-            "shipment_id": None,
-            "product_id": ret["lines"][0]["product_id"],
-            "reason": "unit value over threshold",
-            "summary": "restock a returned phone",
-            "value": 640.0,
-            "rule_id": "electronics-high-value",
-            "evidence": [],
-        },
-        station="S1",
-        user="U-INSP-1",
-    )
+    request = request_disposition_approval(ret, item, request_id)
     connector.apply(request, seeded_store.photo_bytes)
     return held
 

@@ -20,7 +20,7 @@ from sync.erp.tryton.server import STATION, ErpSetupError, login, rpc
 from sync.erp.tryton.stations import add_station
 from sync.operations import new_operation
 from tests.fixtures.erp import ROOT
-from tests.sync_ops import erp_read, inspect, markers, pack_all, receive_all
+from tests.sync_ops import erp_read, inspect, markers, pack_all, receive_all, request_disposition_approval
 
 pytestmark = pytest.mark.erp
 
@@ -60,23 +60,8 @@ def test_a_station_user_applies_every_operation_type(seeded_store, connector, er
     ret = seeded_store.find_return("RMA-000105")  # serial-numbered electronics
     digest = seeded_store.add_photo(b"\xff\xd8 station user photo")
     item = inspect(ret, ret["lines"][0], disposition="restock", approval_required=True, photos=[digest])
-    request = new_operation(
-        "request_approval",
-        {
-            "request_id": "req-station-user",
-            "kind": "disposition",
-            "subject_op": item.id,
-            "return_id": ret["id"],
-            "shipment_id": None,
-            "product_id": ret["lines"][0]["product_id"],
-            "reason": "unit value over threshold",
-            "summary": "restock a returned device",
-            "value": 640.0,
-            "rule_id": "electronics-high-value",
-            "evidence": [digest],
-        },
-        station="S1",
-        user="U-INSP-1",
+    request = request_disposition_approval(
+        ret, item, "req-station-user", summary="restock a returned device", evidence=[digest]
     )
     decide = new_operation(
         "decide_approval",
