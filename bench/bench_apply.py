@@ -28,6 +28,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -208,11 +209,26 @@ def measure_calls(address: Any, meter: Meter, repeat: int) -> None:
         meter.time("login", connector.rpc.login)
     for _ in range(repeat):
         full = meter.time("pull, everything", connector.pull, {})
+    settled = connector.pull(full.cursors)
     for _ in range(repeat):
-        meter.time("pull, nothing changed", connector.pull, full.cursors)
+        empty = meter.time("pull, nothing changed", connector.pull, settled.cursors)
+    changed = {kind: len(rows) for kind, rows in empty.records.items() if rows}
+    if changed:
+        print(f"  (the incremental pull was not empty: {changed})")
     for _ in range(repeat):
         meter.time("request clock.now", connector.request, "returns.station.clock.now")
     connector.close()
+
+
+def profile(erp: Any, out: str) -> subprocess.Popen:
+    """py-spy (a dev tool: ``pip install py-spy``) sampling the embedded ERP's server into ``out``
+    (raw collapsed stacks, one line per stack: grep them by handler, sort by count)."""
+    pid = erp._process.pid
+    return subprocess.Popen(
+        [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid), "--rate", "250",
+         "--format", "raw", "--output", out, "--nonblocking"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
 
 
 def one_run(args: argparse.Namespace, run: int) -> dict[str, dict[str, float]]:
@@ -227,12 +243,17 @@ def one_run(args: argparse.Namespace, run: int) -> dict[str, dict[str, float]]:
     try:
         erp, admin = start_erp(work, plan, args)
         station = add_station(admin, "day-00", reset=True)
+        spy = profile(erp, args.py_spy) if args.py_spy else None
         meter = Meter()
         idle = tree_cpu_seconds()
         time.sleep(1.0)
         idle = tree_cpu_seconds() - idle
         play(station, plan, work, meter)
+        time.sleep(6)  # past the pull's cursor margin: "nothing changed" is then empty
         measure_calls(station, meter, args.repeat)
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(60)
         table = meter.table()
         table["(idle ERP, 1 s)"] = {"n": 1, "erp_cpu_ms_mean": round(idle * 1000, 1)}
         return table
@@ -258,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="logins, pulls and requests per run")
     parser.add_argument("--postgresql", metavar="DIR", help="Tryton on a private PostgreSQL cluster in DIR")
     parser.add_argument("--workers", type=int, default=2, help="with --postgresql: gunicorn workers")
+    parser.add_argument(
+        "--py-spy", metavar="FILE", help="sample the embedded ERP with py-spy into FILE (raw stacks)"
+    )
     parser.add_argument("--json-out", help="write every run's figures as JSON to this file")
     args = parser.parse_args(argv)
     load = os.getloadavg()
