@@ -20,9 +20,7 @@ def sent(result, kind, record_id):
     return [row for row in result.records[kind] if row["id"] == record_id]
 
 
-def test_a_return_half_inspected_and_a_packed_order_are_sent_once_not_at_every_pull(
-    seeded_store, connector
-):
+def test_a_return_half_inspected_and_a_packed_order_are_sent_once_not_at_every_pull(seeded_store, connector):
     ret = seeded_store.find_return("RMA-000101")  # a tee and a wallet
     connector.apply(receive_all(ret), seeded_store.photo_bytes)
     refs = connector.apply(inspect(ret, ret["lines"][0]), seeded_store.photo_bytes).erp_refs
