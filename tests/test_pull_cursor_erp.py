@@ -35,3 +35,19 @@ def test_a_return_half_inspected_and_a_packed_order_are_sent_once_not_at_every_p
 
     again = connector.pull(after_the_work.cursors)
     assert {kind: len(rows) for kind, rows in again.records.items() if rows} == {}
+
+
+def test_the_pull_after_a_stations_first_sends_only_what_changed_since(seeded_store, connector):
+    # A first pull sends what is open; a return done before it is not among them. Its cursor used
+    # to be the newest open record's stamp, so the next pull sent every record closed since then.
+    ret = seeded_store.find_return("RMA-000102")
+    connector.apply(receive_all(ret), seeded_store.photo_bytes)
+    for line in ret["lines"]:
+        refs = connector.apply(inspect(ret, line), seeded_store.photo_bytes).erp_refs
+    assert refs["return_state"] == "done"
+
+    time.sleep(CURSOR_MARGIN_S)
+    first = connector.pull({})
+    assert sent(first, "returns", ret["id"]) == []  # done: not open, so not a first pull's
+    second = connector.pull(first.cursors)
+    assert {kind: len(rows) for kind, rows in second.records.items() if rows} == {}
