@@ -262,6 +262,8 @@ class Station:
         changed_erp = erp != self.settings.erp
         self.erp_configured = True
         self.settings = replace(self.settings.with_erp(erp), station_id=station_id)
+        if self.engine is not None:
+            self.engine.station = station_id  # what it stamps on every operation it sends from now on
         self.scanner_suffix = scanner_suffix
         self.set_camera(camera)
         if changed_erp and self.engine is not None:
