@@ -189,3 +189,34 @@ def test_add_station_names_the_station_its_user_speaks_for(erp):
     assert "STATION_ID=dock-3\n" in done.stdout
     (row,) = erp_read(erp, "res.user", [("login", "=", "handheld-3")], ["returns_station_id"])
     assert row["returns_station_id"] == "dock-3"
+
+
+def test_test_connection_says_which_station_the_erp_user_speaks_for_and_saving_that_id_sends(
+    erp, seeded_store, tmp_path
+):
+    from app.config import load_settings
+    from app.runtime import open_station
+
+    settings = load_settings(data_dir=tmp_path / "desk", station_id="dock-9", environ={}).with_erp(
+        erp.address
+    )
+    station = open_station(settings, sync=True, pull_interval=3600)
+    try:
+        worked, message = station.test_connection(erp.address, "dock-9")
+        assert not worked
+        assert message.startswith(
+            "Connected, but this station is configured as dock-9 but its ERP user test-station speaks for S1"
+        )
+        assert station.test_connection(erp.address, "S1")[0]
+        station.engine.sync_once()  # pulls nothing: it does not speak for this login's station
+        assert station.engine.status().auth_failed
+        ret = seeded_store.find_return("RMA-000101")
+        station.store.enqueue(receive_all(ret, station="dock-9"))
+        assert station.engine.sync_once().applied == 0
+
+        assert station.save_settings(erp=erp.address, station_id="S1", scanner_suffix="enter", camera=None)
+        report = station.engine.sync_once()
+    finally:
+        station.close()
+    assert report.applied == 1 and not report.errors
+    assert [m["station"] for m in marker_rows(erp)] == ["S1"]
