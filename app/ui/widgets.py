@@ -99,43 +99,49 @@ def _ScanField(
     ``keep_focus``, takes it back after any button press, so the next scan always lands here.
     Each scan gets a fresh field (a new ``key``): the text is gone and focus is back at once; so
     does each new ``fresh`` (a job confirmed or cancelled by a button: the next parcel is scanned
-    at once, whether or not the click took the focus away)."""
+    at once, whether or not the click took the focus away).
+
+    The focus only ever comes back through a new field that has ``autofocus``, never through
+    ``TextField.focus()``: the browser answers that call, and Flet 1.0.5 drops the page's whole
+    connection when the answer names a field a render has replaced meanwhile (a slow tap on a
+    button over slow Wi-Fi, or a busy page, is enough); the scans typed until the page reconnects
+    are lost."""
     generation, set_generation = ft.use_state(0)
-    ref = ft.use_ref(None)
-    latest = ft.use_ref(0)  # the generation of the field on screen, as soon as a submit replaces it
+    key = f"scan-{generation}-{fresh}" + ("" if keep_focus else "-free")
+    on_screen = ft.use_ref(key)  # the key of the field on screen, as soon as a submit replaces it
+    on_screen.current = key
+
+    def replace() -> None:
+        on_screen.current = f"scan-{generation + 1}"  # no field has this key: the next render's
+        set_generation(generation + 1)
 
     async def submit(e: ft.Event[ft.TextField]) -> None:
         text = (e.control.value or "").strip()
-        latest.current = generation + 1
-        set_generation(generation + 1)
+        replace()
         if text:
             result = on_scan(text)
             if asyncio.iscoroutine(result):
                 await result
 
     async def refocus(e: ft.Event[ft.TextField]) -> None:
-        tabbed = tab_submits and bool((e.control.value or "").strip())
-        if tabbed:
+        if tab_submits and (e.control.value or "").strip():
             # a scanner set to send Tab after each code moves the focus away: that is its Enter
+            # (and the field that replaces this one takes the focus)
             await submit(e)
-        if not keep_focus and not tabbed:
             return
-        if not tabbed and latest.current != generation:
-            # this field was just submitted and is being replaced: the new one takes the focus
-            # itself; focusing this one now would swallow the start of the next scan
+        if not keep_focus or on_screen.current != key:
+            # not ours to keep, or this field was just submitted and its successor is on its way
             return
+        # a moment for the press that took the focus: when it ends a job (a new ``fresh``) or
+        # changes the screen, this field is replaced anyway, and a second new field could cut a
+        # scan typed into the first one
         await asyncio.sleep(0.15)
-        field = ref.current
-        if field is not None:
-            try:
-                await field.focus()
-            except Exception:  # the field was replaced meanwhile: the new one has autofocus
-                pass
+        if on_screen.current == key:
+            replace()
 
     field = ft.TextField(
         # a new field (autofocus) when keep_focus comes back on: the focus returns to scanning
-        key=f"scan-{generation}-{fresh}" + ("" if keep_focus else "-free"),
-        ref=ref,
+        key=key,
         label=label,
         hint_text=hint,
         autofocus=True,
