@@ -84,6 +84,18 @@ def use_latest(fn: Callable[..., Any]) -> Callable[..., Any]:
     return ft.use_callback(lambda *args, **kwargs: latest.current(*args, **kwargs), [])
 
 
+@ft.control("TextField")
+class _FocusedTextField(ft.TextField):
+    """A TextField whose focus is asked declaratively: each new value of ``focus`` makes the
+    browser focus it (Flet's client reads this property; the Python class does not declare it).
+    ``TextField.focus()`` does the same by a call the browser answers, and Flet 1.0.5 drops the
+    page's whole connection when that answer names a field a render has replaced meanwhile (a slow
+    tap on a button over slow Wi-Fi, or a busy page, is enough): the scans typed until the page
+    reconnects are lost. A property has no answer."""
+
+    focus: str | None = None  # type: ignore[assignment]  # the property, not the method
+
+
 @ft.component
 def _ScanField(
     on_scan: Callable[[str], Any],
@@ -99,49 +111,44 @@ def _ScanField(
     ``keep_focus``, takes it back after any button press, so the next scan always lands here.
     Each scan gets a fresh field (a new ``key``): the text is gone and focus is back at once; so
     does each new ``fresh`` (a job confirmed or cancelled by a button: the next parcel is scanned
-    at once, whether or not the click took the focus away).
-
-    The focus only ever comes back through a new field that has ``autofocus``, never through
-    ``TextField.focus()``: the browser answers that call, and Flet 1.0.5 drops the page's whole
-    connection when the answer names a field a render has replaced meanwhile (a slow tap on a
-    button over slow Wi-Fi, or a busy page, is enough); the scans typed until the page reconnects
-    are lost."""
+    at once, whether or not the click took the focus away)."""
     generation, set_generation = ft.use_state(0)
+    asks, set_asks = ft.use_state(0)  # focus asked back after a blur (see _FocusedTextField)
     key = f"scan-{generation}-{fresh}" + ("" if keep_focus else "-free")
     on_screen = ft.use_ref(key)  # the key of the field on screen, as soon as a submit replaces it
     on_screen.current = key
 
-    def replace() -> None:
-        on_screen.current = f"scan-{generation + 1}"  # no field has this key: the next render's
-        set_generation(generation + 1)
-
     async def submit(e: ft.Event[ft.TextField]) -> None:
         text = (e.control.value or "").strip()
-        replace()
+        on_screen.current = f"scan-{generation + 1}"  # no field has this key: the next render's
+        set_generation(generation + 1)
         if text:
             result = on_scan(text)
             if asyncio.iscoroutine(result):
                 await result
 
     async def refocus(e: ft.Event[ft.TextField]) -> None:
-        if tab_submits and (e.control.value or "").strip():
-            # a scanner set to send Tab after each code moves the focus away: that is its Enter
-            # (and the field that replaces this one takes the focus)
+        tabbed = tab_submits and bool((e.control.value or "").strip())
+        if tabbed:
+            # a scanner set to send Tab after each code moves the focus away: that is its Enter;
+            # the field that replaces this one asks for the focus (autofocus yields to the
+            # control the Tab went to)
             await submit(e)
+            set_asks(asks + 1)
             return
         if not keep_focus or on_screen.current != key:
             # not ours to keep, or this field was just submitted and its successor is on its way
             return
         # a moment for the press that took the focus: when it ends a job (a new ``fresh``) or
-        # changes the screen, this field is replaced anyway, and a second new field could cut a
-        # scan typed into the first one
+        # changes the screen, this field is replaced, and the new one has the focus already
         await asyncio.sleep(0.15)
         if on_screen.current == key:
-            replace()
+            set_asks(asks + 1)
 
-    field = ft.TextField(
+    field = _FocusedTextField(
         # a new field (autofocus) when keep_focus comes back on: the focus returns to scanning
         key=key,
+        focus=f"{asks}" if asks else None,
         label=label,
         hint_text=hint,
         autofocus=True,
