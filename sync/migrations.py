@@ -196,6 +196,14 @@ def m007_refusal_counts(db: Database) -> None:
     db.execute("CREATE TABLE refusal_counts (code TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID")
 
 
+@migrations()
+def m009_queue_stage_times(db: Database) -> None:
+    # Returns and shipments now come with when their stage began (received_at, created_at), which
+    # the supervisor's queues age by; those cached before lack them: forget the two pull cursors, so
+    # the next pull fetches the open ones again, with their times.
+    db.execute("DELETE FROM cursors WHERE kind IN ('returns', 'shipments')")
+
+
 def known_names() -> list[str]:
     """The migration names this code knows, in order."""
     return [migration.name for migration in migrations._migrations]
