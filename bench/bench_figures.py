@@ -34,6 +34,7 @@ from sync.erp.tryton.server import DATABASE, ErpProcess, database_file, login, r
 
 REASONS = ["defective", "wrong size", "changed mind", "not as described", "damaged in transit"]
 PATH_STATES = ("sellable", "refurbish", "vendor_return", "quarantine", "disposed")
+GENERATED = ("station_return",)
 
 
 def machine() -> str:
@@ -46,9 +47,9 @@ class Base:
 
     def __init__(self, one, rows) -> None:
         self.ret = one("SELECT * FROM stock_shipment_out_return WHERE number = 'RET-1002'")
-        self.incoming = one(
-            f"SELECT * FROM stock_move WHERE shipment = 'stock.shipment.out.return,{self.ret['id']}'"
-        )
+        move = one(f"SELECT * FROM stock_move WHERE shipment = 'stock.shipment.out.return,{self.ret['id']}'")
+        # The database computes a move's return (station_return) from its shipment: never written.
+        self.incoming = {column: value for column, value in move.items() if column not in GENERATED}
         states = dict(
             rows("SELECT inventory_state, id FROM stock_location WHERE inventory_state IS NOT NULL")
         )
