@@ -348,12 +348,15 @@ def compute(window: dict) -> dict:
         # the window in memory, not in temporary files (PostgreSQL's default is 4 MB per sort); and
         # whole-window joins hash both sides: the planner cannot estimate a range on an expression
         # like the RMA's issue time (COALESCE), guesses a few hundred rows and would otherwise probe
-        # the moves' index once per return; and no JIT compilation: at 100,000 units the cycle's
-        # query passes its cost threshold and compiling it (~0.1 s of CPU) costs more than it saves.
+        # the moves' index once per return; no JIT compilation: at 100,000 units the cycle's query
+        # passes its cost threshold and compiling it (~0.1 s of CPU) costs more than it saves; and
+        # no parallel workers: they answer sooner only while a second core is free and cost ~10 %
+        # more CPU in all (starting them, passing rows back), which a busy ERP host pays.
         cursor = Transaction().connection.cursor()
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
     node_id = None
     if node_code:
         loc = pool.get("stock.location").__table__()
