@@ -152,12 +152,16 @@ def _datetime(value):
 # Each figure is one or two grouped queries over the returns and their moves, so the answer's cost
 # is the database's (a few hash joins) and not one Python step per returned unit. The percentiles
 # are PostgreSQL's ordered-set aggregates there; SQLite has none, so on SQLite the stage times come
-# back sorted in one query and Python takes the ranks (the same definitions either way).
+# back sorted in one query and Python takes the ranks (the same definitions either way). Returns and
+# their moves join on the move's integer ``station_return`` (figures_data), not on its ``shipment``
+# reference text.
 
 MOVE_REF = "stock.move,"
 
 
 class DatePart(Function):
+    """PostgreSQL's DATE_PART(field, source): a float."""
+
     __slots__ = ()
     _function = "DATE_PART"
 
