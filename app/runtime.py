@@ -221,15 +221,26 @@ class Station:
         return SerialSession(session)
 
     # --- settings -----------------------------------------------------------------------------
-    def test_connection(self, erp: Any) -> tuple[bool, str]:
+    def test_connection(self, erp: Any, station_id: str | None = None) -> tuple[bool, str]:
         """Log in to the ERP at ``erp`` (an ErpAddress) through its connector: (worked, what to show).
+        With ``station_id``, also whether the ERP user speaks for that station (sync.identity).
 
         Blocking (network): call it off the UI loop. The message never holds the password."""
+        from sync import identity
         from sync.engine import connector_for
         from sync.erp.protocol import ErpAuthFailed, ErpError
 
         try:
-            description = connector_for(erp).check()
+            connector = connector_for(erp)
+            description = connector.check()
+            problem = None
+            if station_id:
+                try:
+                    problem = identity.mismatch(connector.request(identity.METHOD), station_id)
+                except ErpError:
+                    problem = None  # an ERP that cannot say (an older module): the login worked
+            if problem:
+                return False, f"Connected, but {problem}"
         except ErpAuthFailed:
             if not erp.password:
                 return False, (
@@ -262,6 +273,8 @@ class Station:
         changed_erp = erp != self.settings.erp
         self.erp_configured = True
         self.settings = replace(self.settings.with_erp(erp), station_id=station_id)
+        if self.engine is not None:
+            self.engine.station = station_id  # what it stamps on every operation it sends from now on
         self.scanner_suffix = scanner_suffix
         self.set_camera(camera)
         if changed_erp and self.engine is not None:

@@ -292,7 +292,7 @@ def main() -> int:
     results: dict[str, object] = {"machine": machine()}
     try:
         admin = process.address  # set-up only (products); the station syncs as a station user
-        address = process.station_address("bench-station")
+        address = process.station_address("bench-station", station="BENCH")
         results["fsync"] = fsync = bench_fsync(work / "fsync")
         print(f"disk fsync: p50 {fsync['p50_ms']:.2f} ms, p99 {fsync['p99_ms']:.2f} ms", flush=True)
         results["enqueue"] = enqueue = bench_enqueue(work / "enqueue", args.enqueue)

@@ -67,6 +67,11 @@ RECEIVER = ("U-RECV-1", "1111")
 INSPECTOR = ("U-INSP-1", "2222")
 PACKER = ("U-PACK-1", "3333")
 SUPERVISOR = ("U-SUPV-1", "444444")
+# A person's time for one task (receive a parcel: open it, scan the RMA and each item, confirm;
+# inspect a parcel's units: photos, grade, checklist; pack an order): about a minute on a returns
+# floor, 60 tasks an hour. The day waits this long between a station's tasks, ×0.5–1.5 at random.
+PERSON_PACE = 60.0
+
 KINDS = (  # parcel kind -> weight in the day's mix
     ("plain", 40),
     ("two_lines", 12),
@@ -1202,7 +1207,11 @@ def main(argv: list[str] | None = None) -> int:
         "--drop-every", type=int, default=4, help="the proxy drops the answer of every Nth apply_batch"
     )
     parser.add_argument(
-        "--pace", type=float, default=0.0, help="seconds between a station's tasks (0: as fast as it can)"
+        "--pace",
+        type=float,
+        default=PERSON_PACE,
+        help=f"seconds between a station's tasks, ×0.5–1.5 at random (default {PERSON_PACE:.0f}: "
+        "a person's pace; 0: as fast as the machine goes)",
     )
     parser.add_argument("--ramp", type=float, default=0.5, help="seconds between two stations' starts")
     parser.add_argument("--batch", type=int, default=100, help="operations per apply_batch")

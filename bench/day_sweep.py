@@ -94,7 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stations", nargs="+", type=int, default=[1, 4, 16, 64])
     parser.add_argument("--parcels-per-station", type=int, default=2)
     parser.add_argument("--min-parcels", type=int, default=4)
-    parser.add_argument("--pace", type=float, default=20.0, help="seconds between a station's tasks")
+    parser.add_argument(
+        "--pace",
+        type=float,
+        default=60.0,
+        help="seconds between a station's tasks (bench/day.py's person's pace)",
+    )
     parser.add_argument("--ramp", type=float, default=0.5)
     parser.add_argument("--pull-every", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of the PostgreSQL ERP")

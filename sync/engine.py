@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sync import outbox
+from sync import identity, outbox
 from sync.erp.protocol import (
     Connector,
     ErpAuthFailed,
@@ -180,6 +180,7 @@ class SyncEngine:
         self.status_interval = status_interval
         self.app_version = app_version
         self._status_due = time.monotonic() + status_interval if status_interval > 0 else None
+        self._speaks_for: str | None = None  # the station id the ERP confirmed this login speaks for
 
     # --- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -473,6 +474,8 @@ class SyncEngine:
         return counts["pending"] + counts["sending"] - len(self.store.outbox.blocked_ids())
 
     def _push_all(self, report: SyncReport) -> None:
+        if not self._same_station(report):
+            return
         if not self._hold_lease():
             report.lease_holder = self._waiting_for.describe() if self._waiting_for else "another process"
             return
@@ -482,6 +485,29 @@ class SyncEngine:
                 return
             if not self._push_batch(batch, report):
                 return
+
+    def _same_station(self, report: SyncReport) -> bool:
+        """Whether the ERP login speaks for this station's configured id (sync.identity): asked once
+        per id; an ERP that cannot say (offline, an older module) is not held against the station.
+        When it speaks for another, nothing is sent and the status says why, as for a refused login."""
+        station = self.station
+        if self._speaks_for == station:
+            return True
+        try:  # on the push's own connection: one exchange with the ERP, as before
+            answer = self._connector_().request(identity.METHOD, timeout=5.0)
+        except (ErpFault, ErpRejected, ErpConflict):
+            answer = None  # the ERP cannot say (an older module): the push goes on as before
+        except (ErpUnavailable, ErpAuthFailed):
+            return True  # the push finds out what is wrong with the ERP; the next push asks again
+        except Exception:  # a connector without the request port cannot say either
+            return True
+        problem = identity.mismatch(answer, station)
+        if problem is None:
+            self._speaks_for = station
+            return True
+        report.errors.append(problem)
+        self._note_failure(problem, auth=True)
+        return False
 
     def _push_batch(self, batch: list[Operation], report: SyncReport) -> bool:
         """Send one claimed batch; False when the ERP is unavailable (stop pushing for now)."""
@@ -538,6 +564,7 @@ class SyncEngine:
 
     def _send(self, batch: list[Operation]) -> list[BatchResult]:
         connector = self._connector_()
+        batch = [identity.stamped(op, self.station) for op in batch]
         apply_batch = getattr(connector, "apply_batch", None)
         if apply_batch is not None:
             return apply_batch(batch, self.store.photo_bytes)

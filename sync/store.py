@@ -152,6 +152,9 @@ class Store:
                 )
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
+            # Deleted rows (a forgotten PIN hash, a person's draft) are overwritten, not left in
+            # free pages: some SQLite builds do it by default, this one must not depend on it.
+            conn.execute("PRAGMA secure_delete = ON")
             check = conn.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise _damaged(path, check)

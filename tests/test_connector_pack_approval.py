@@ -54,7 +54,7 @@ def decide(decision: str, note: str | None = None) -> Operation:
     return new_operation(
         "decide_approval",
         {"request_id": REQUEST, "decision": decision, "note": note},
-        station="S2",
+        station="S1",  # the supervisor decides at the station whose ERP user the test logs in as
         user="U-SUPV-1",
     )
 

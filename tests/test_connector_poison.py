@@ -24,7 +24,7 @@ def poisoned_receive(ret):
     handler raises AttributeError ('str' object has no attribute 'get') half-way through."""
     good = receive_all(ret)
     payload = {**good.payload, "extra": ["a scribbled note, not an item"]}
-    return new_operation("receive_return", payload, station="S9", user="U-RECV-1")
+    return new_operation("receive_return", payload, station=good.station, user="U-RECV-1")
 
 
 def test_a_poison_operation_mid_batch_is_rejected_with_its_reason_and_the_others_apply(

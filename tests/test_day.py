@@ -100,7 +100,7 @@ def test_a_small_day_with_faults_ends_with_the_erps_stock_equal_to_the_truth(tmp
     result = subprocess.run(
         [
             sys.executable, str(DAY), "--seed", "11", "--stations", "3", "--parcels", "60", "--outages", "1",
-            "--crashes", "1", "--duplicates", "2", "--proxy-every", "2", "--drop-every", "3",
+            "--crashes", "1", "--duplicates", "2", "--proxy-every", "2", "--drop-every", "3", "--pace", "0",
             "--erp-template", str(template_database()), "--data-dir", str(tmp_path / "day"),
             "--truth-out", str(truth), "--json-out", str(figures), "--timeout", "900",
         ],

@@ -19,7 +19,7 @@ RETURN = "stock.shipment.out.return"
 @pytest.fixture
 def inspected(erp, tmp_path, monkeypatch, capsys):
     """RMA-000101 received and its tee (two photos) and wallet (one) inspected, in the ERP."""
-    monkeypatch.setenv("STATION_ERP_URL", erp.url)
+    monkeypatch.setenv("STATION_ERP_URL", erp.station_address("evidence-e2e").url())  # its own ERP user
     monkeypatch.setenv("STATION_DATA_DIR", str(tmp_path / "station"))
     monkeypatch.setenv("STATION_ID", "evidence-e2e")
     for role in ("receiver", "inspector"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlite_utils import Database
 
@@ -94,3 +95,27 @@ def test_a_store_from_before_verifiers_forgets_the_pin_hashes_it_was_sent(tmp_pa
     plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN SELECT * FROM audit WHERE who = 'x'"))
     assert "audit_who" in plan
     conn.close()
+
+
+def test_no_byte_of_a_forgotten_pin_hash_stays_in_the_store_file(tmp_path):
+    # SQLite leaves deleted text in free space until the page is reused: the hash the upgrade
+    # forgot must not be readable from the file (or its write-ahead log) afterwards.
+    path = tmp_path / "station.sqlite"
+    db = Database(path)
+    db.conn.execute("PRAGMA journal_mode = WAL")
+    migrations.apply(db, stop_before="m006_pin_verifiers")
+    digest = hash_pin("1111", n=1024)
+    for n in range(40):  # a floor's people: rows share pages, and freed cells stay in them
+        person = {"badge": f"U-RECV-{n}", "name": "Rosa", "roles": ["receiver"], "pin_hash": digest}
+        db.execute(
+            "INSERT INTO people (badge, write_date, data) VALUES (?,?,?)",
+            (f"U-RECV-{n}", "2026-11-01", json.dumps(person)),
+        )
+    db.conn.commit()
+    db.close()
+    with Store.open(path) as store:
+        assert store.person("U-RECV-7")["name"] == "Rosa"
+    secret = digest.split("$")[-1].encode()
+    for file in (path, Path(f"{path}-wal")):
+        if file.exists():
+            assert secret not in file.read_bytes(), f"the old PIN hash is still in {file.name}"

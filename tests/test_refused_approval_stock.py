@@ -26,7 +26,7 @@ def test_a_refused_unit_ends_in_quarantine_and_its_return_closes(seeded_store, c
     refuse = new_operation(
         "decide_approval",
         {"request_id": "req-refused-stock", "decision": "refuse", "note": "scratched screen"},
-        station="S2",
+        station="S1",  # the station whose ERP user the test logs in as
         user="U-SUPV-1",
     )
     result = connector.apply(refuse, seeded_store.photo_bytes)

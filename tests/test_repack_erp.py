@@ -16,7 +16,7 @@ BEANIE, BELT = "5906791000227", "5906486000198"  # SO-1106: two beanies and a be
 
 
 def at_station(monkeypatch, tmp_path, erp, name: str) -> None:
-    monkeypatch.setenv("STATION_ERP_URL", erp.url)
+    monkeypatch.setenv("STATION_ERP_URL", erp.station_address(name).url())  # its own ERP user
     monkeypatch.setenv("STATION_DATA_DIR", str(tmp_path / name))
     monkeypatch.setenv("STATION_ID", name)
 

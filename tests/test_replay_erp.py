@@ -17,7 +17,7 @@ RETURN = "stock.shipment.out.return"
 
 @pytest.fixture
 def station(erp, tmp_path, monkeypatch):
-    monkeypatch.setenv("STATION_ERP_URL", erp.url)
+    monkeypatch.setenv("STATION_ERP_URL", erp.station_address("replay-e2e").url())  # its own ERP user
     monkeypatch.setenv("STATION_DATA_DIR", str(tmp_path / "station"))
     monkeypatch.setenv("STATION_ID", "replay-e2e")
     return tmp_path / "station"
@@ -176,6 +176,7 @@ def test_a_supervisor_at_another_station_decides_a_request_pulled_from_the_erp(
         "STATION_DATA_DIR", str(tmp_path / "office")
     )  # a second station, empty: it pulls first
     monkeypatch.setenv("STATION_ID", "office-1")
+    monkeypatch.setenv("STATION_ERP_URL", erp.station_address("office-1").url())  # its own ERP user
     events = tmp_path / "decide.jsonl"
     events.write_text(
         '{"signin": {"badge": "U-SUPV-1", "pin": "444444"}}\n'

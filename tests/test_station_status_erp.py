@@ -65,7 +65,9 @@ def row_of(figures: dict, station: str) -> dict:
 
 def test_a_stations_status_reaches_the_erp_and_the_figures_show_it(erp, seeded_store, connector):
     stop_wrong_items(erp, seeded_store, "pack-7", 2)
-    engine = SyncEngine(seeded_store, lambda: TrytonConnector(erp.address), station="pack-7")
+    engine = SyncEngine(
+        seeded_store, lambda: TrytonConnector(erp.station_address("pack-7")), station="pack-7"
+    )
     try:
         status = engine.queue_status()
         assert status is not None and engine.queue_status() is None  # one at a time
@@ -87,7 +89,9 @@ def test_wrong_items_are_counted_exactly_when_a_status_is_sent_again(erp, seeded
     stop_wrong_items(erp, seeded_store, "pack-8", 1)
     transport = LoseResponses()
     client = httpx.Client(transport=transport, timeout=20)
-    engine = SyncEngine(seeded_store, lambda: TrytonConnector(erp.address, client=client), station="pack-8")
+    engine = SyncEngine(
+        seeded_store, lambda: TrytonConnector(erp.station_address("pack-8"), client=client), station="pack-8"
+    )
     try:
         engine.queue_status()
         first = engine.sync_once(pull=False)

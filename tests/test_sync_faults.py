@@ -213,13 +213,13 @@ def test_station_killed_while_sending_loses_nothing_and_doubles_nothing(erp, tmp
 @pytest.mark.erp
 def test_two_stations_receive_the_same_return_one_gets_a_readable_conflict(erp, tmp_path):
     one = seeded(tmp_path / "one", erp.address)
-    two = seeded(tmp_path / "two", erp.address)
+    two = seeded(tmp_path / "two", erp.station_address("S2"))
     first = receive_all(one.find_return("RMA-000104"), station="S1")
     second = receive_all(two.find_return("RMA-000104"), station="S2", user="U-LEAD-1")
     one.enqueue(first)
     two.enqueue(second)
     assert engine(one, erp.address, station="S1").sync_once().applied == 1
-    report = engine(two, erp.address, station="S2").sync_once()
+    report = engine(two, erp.station_address("S2"), station="S2").sync_once()
     assert report.conflicts == 1 and report.ok  # a conflict waits for a person, not for the network
     row = two.operation(second.id)
     assert row["state"] == "conflict"

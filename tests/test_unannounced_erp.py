@@ -80,7 +80,7 @@ def test_an_unannounced_parcel_is_opened_against_its_sale_and_received_once(
 
     # Another station opens the same sale's lines again: they are already returned.
     again = new_operation("open_return", opened["payload"], station="dock-2", user="U-RECV-1")
-    connector = TrytonConnector(erp.address, timeout=60)
+    connector = TrytonConnector(erp.station_address("dock-2"), timeout=60)
     try:
         with pytest.raises(ErpConflict, match="already returned"):
             connector.apply(again, lambda digest: b"")
@@ -136,7 +136,9 @@ def test_a_search_lists_every_matching_sale_masked_and_a_serial_sold_finds_its_s
         (announced,) = returns_of(erp, [("reference", "=", rma)])
         erp.call("model.stock.shipment.out.return.cancel", [announced["id"]], {})
     seed_world(store, erp.demo.today)
-    engine = SyncEngine(store, lambda: TrytonConnector(erp.address, timeout=60), station="dock-1")
+    engine = SyncEngine(
+        store, lambda: TrytonConnector(erp.station_address("dock-1"), timeout=60), station="dock-1"
+    )
     session = StationSession(store, "dock-1", requester=engine.request)
     try:
         assert session.sign_in("U-RECV-1", "1111").ok

@@ -57,6 +57,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument(
         "--reset", action="store_true", help="give an existing station user a new password instead"
     )
+    add.add_argument(
+        "--station",
+        metavar="ID",
+        help="the station id it speaks for, when it is not NAME (the station's STATION_ID): the ERP "
+        "applies only operations that carry it",
+    )
     add.set_defaults(handler=_add_station)
 
     from app.commands import erp_rules
@@ -128,7 +134,7 @@ def _add_station(args: argparse.Namespace) -> int:
 
     admin = _admin_address()
     try:
-        station = add_station(admin, args.name, reset=args.reset)
+        station = add_station(admin, args.name, station=args.station, reset=args.reset)
     except ErpSetupError as exc:
         raise CommandError(str(exc)) from None
     except OSError as exc:
@@ -140,7 +146,10 @@ def _add_station(args: argparse.Namespace) -> int:
         f'Station user {args.name!r} {done} in {admin.base_url}/{admin.database} (group "Returns Station": '
         "it applies station operations and pulls reference data, nothing else)."
     )
-    _say("Give that station this setting; the password is shown only this once:")
+    speaks_for = args.station or args.name
+    _say(f"It speaks for station {speaks_for}: the ERP applies only operations that carry that id.")
+    _say("Give that station these settings; the password is shown only this once:")
+    _say(f"STATION_ID={speaks_for}")
     _say(f"STATION_ERP_URL={station.url()}")
     return 0
 

@@ -214,7 +214,8 @@ def _demo(args: argparse.Namespace) -> int:
     starting = False
     try:
         try:
-            station_user = erp.station_address("demo-station")
+            # the demo's station user speaks for this station's id (the host's name unless set)
+            station_user = erp.station_address("demo-station", station=settings.station_id)
         except (ErpSetupError, OSError) as exc:
             raise CommandError(f"the embedded ERP gave no station user: {exc}") from None
         print(f"ERP ready at {station_user.redacted()}", flush=True)

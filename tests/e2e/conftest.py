@@ -41,7 +41,7 @@ def serve_station(tmp_path: Path) -> Iterator[Callable[..., Served]]:
     def start(
         erp=None,
         fill: bool = True,
-        station_id: str = "ST-TEST",
+        station_id: str = "S1",  # the id the erp fixture's station user (erp.address) speaks for
         pull_interval: float = 2.0,
         tls: bool = False,
     ) -> Served:

@@ -71,7 +71,7 @@ def test_a_wrong_item_stopped_at_pack_reaches_the_supervisors_station_health(
     skewed = new_operation(
         "station_status", {"outbox": {}, "app_version": "0.0.9"}, station="ST-SKEW", user="", created_at=ahead
     )
-    connector = TrytonConnector(erp.address)
+    connector = TrytonConnector(erp.station_address("ST-SKEW"))  # its own ERP user
     try:
         connector.apply_batch([skewed], lambda digest: b"")
     finally:
@@ -96,7 +96,7 @@ def test_a_wrong_item_stopped_at_pack_reaches_the_supervisors_station_health(
     sign_in(page, "U-SUPV-1", "444444")
     page.press(re.compile("^Figures"))
     page.see(
-        re.compile(r"^Station ST-TEST: last seen .*, clock [-+]\d.* s, version .*, wrong items stopped 1"),
+        re.compile(r"^Station S1: last seen .*, clock [-+]\d.* s, version .*, wrong items stopped 1"),
         timeout_ms=30_000,
     )
     page.see(re.compile(r"wrong items stopped by scan 1"))
@@ -104,7 +104,7 @@ def test_a_wrong_item_stopped_at_pack_reaches_the_supervisors_station_health(
     page.press(re.compile("^Supervise"))
     page.see(re.compile(r"^Stations: 2 \(as of"))
     page.see(re.compile(r"^Station ST-SKEW: .* — CLOCK OFF by \+\d{3} s"))
-    page.see(re.compile(r"^Station ST-TEST: .*wrong items stopped 1 — healthy$"))
+    page.see(re.compile(r"^Station S1: .*wrong items stopped 1 — healthy$"))
     for size in (HANDHELD, DESKTOP):
         page.resize(size)
         page.page.mouse.move(size["width"] / 2, size["height"] / 2)

@@ -63,7 +63,7 @@ def Settings(model: StationModel) -> ft.Control:
             return
         set_testing(True)
         model.say("info", f"Testing the connection to {erp.base_url} …")
-        worked, message = await asyncio.to_thread(station.test_connection, erp)
+        worked, message = await asyncio.to_thread(station.test_connection, erp, station_id.strip() or None)
         set_testing(False)
         model.say("good" if worked else "refused", message)
 

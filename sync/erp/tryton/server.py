@@ -481,12 +481,13 @@ class ErpProcess:
             host=self.host, port=self.port, database=DATABASE, user=ADMIN_LOGIN, password=self._password
         )
 
-    def station_address(self, name: str = "demo-station") -> ErpAddress:
-        """A station user ``name`` on this server (created, or given a new password): what a station
-        logs in with. Stations never log in as the administrator."""
+    def station_address(self, name: str = "demo-station", station: str | None = None) -> ErpAddress:
+        """A station user ``name`` on this server (created, or given a new password), speaking for
+        the station id ``station`` (default ``name``): what a station logs in with. Stations never
+        log in as the administrator."""
         from sync.erp.tryton.stations import add_station
 
-        return add_station(self.address, name, reset=True)
+        return add_station(self.address, name, station=station, reset=True)
 
     @classmethod
     def start(

@@ -2,7 +2,9 @@
 
 A station's ERP user may call the module's station-facing methods and nothing else (see
 modules/returns_station/access.py and access.xml). :func:`add_station` creates one over JSON-RPC
-as the ERP's administrator, so it works the same for the embedded ERP and a deployed Tryton.
+as the ERP's administrator, so it works the same for the embedded ERP and a deployed Tryton. The
+user speaks for one station id (``res.user.returns_station_id``, modules/returns_station/
+station_user.py): its login unless told otherwise; the ERP applies only operations that carry it.
 """
 
 from __future__ import annotations
@@ -30,18 +32,25 @@ def station_group_id(admin: ErpAddress, session: str) -> int:
     return int(found[0])  # type: ignore[index]
 
 
-def add_station(admin: ErpAddress, name: str, *, reset: bool = False) -> ErpAddress:
+def add_station(
+    admin: ErpAddress, name: str, *, station: str | None = None, reset: bool = False
+) -> ErpAddress:
     """Create the ERP user ``name`` for a station, with a new random password; return the address
     the station logs in with (it holds the password: show it once, never log it).
 
-    ``reset`` gives an existing station user a new password instead of refusing. Raises
-    ErpSetupError for a bad name, an existing user (without ``reset``), a user that is not a
-    station user, or an ERP that refuses the administrator.
+    The user speaks for the station id ``station`` (default ``name``): the ERP refuses operations
+    that carry another. ``reset`` gives an existing station user a new password (and ``station``)
+    instead of refusing. Raises ErpSetupError for a bad name or station id, an existing user
+    (without ``reset``), a user that is not a station user, or an ERP that refuses the
+    administrator.
     """
     if not _NAME.match(name):
         raise ErpSetupError(
             f"{name!r} is not a usable station name: use letters, digits, '-', '_' or '.' (e.g. dock-2)"
         )
+    station = name if station is None else station.strip()
+    if not station:
+        raise ErpSetupError("the station id it speaks for is empty: give the station's id (its STATION_ID)")
     session = login(admin)
     group = station_group_id(admin, session)
     password = secrets.token_urlsafe(24)
@@ -71,7 +80,12 @@ def add_station(admin: ErpAddress, name: str, *, reset: bool = False) -> ErpAddr
             admin,
             "model.res.user.write",
             [user["id"]],
-            {"password": password, "active": True, "groups": [("add", [group])]},
+            {
+                "password": password,
+                "active": True,
+                "groups": [("add", [group])],
+                "returns_station_id": station,
+            },
             {},
             session=session,
         )
@@ -82,6 +96,7 @@ def add_station(admin: ErpAddress, name: str, *, reset: bool = False) -> ErpAddr
             "name": f"Station {name}",
             "password": password,
             "groups": [("add", [group])],
+            "returns_station_id": station,
         }
         if companies:
             values["companies"] = [("add", list(companies))]  # type: ignore[arg-type]

@@ -94,7 +94,10 @@ Where things are in this module:
     signin.py      ``returns.station.signin``: RPC ``check`` (a PIN, counting wrong ones per badge
                    across stations, answering a verifier) and ``unlock``
     trust.py       what the ERP checks on every operation whatever its payload says (the badge
-                   and its role; the payload fingerprint kept on the marker)
+                   and its role; the station its login speaks for; the payload fingerprint kept on
+                   the marker)
+    station_user.py the station id each station user speaks for (``res.user.returns_station_id``)
+                   and RPC ``returns.station.identity.speaks_for``
     person.py, product.py, stock.py, quality.py: fields this module adds to Tryton's models
 
 Registration: every class is registered by :func:`register` below.
@@ -119,6 +122,7 @@ from . import (
     service_level,
     signin,
     station_status,
+    station_user,
     stock,
     tote,
 )
@@ -149,6 +153,8 @@ def register() -> None:
         alerts.Alert,
         station_status.StationStatus,
         station_status.StationRefusalCount,
+        station_user.User,
+        station_user.Identity,
         service_level.Sale,
         sale_search.SaleSearch,
         rule_book.RuleBook,

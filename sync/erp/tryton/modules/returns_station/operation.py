@@ -174,6 +174,7 @@ class Operation(ModelSQL, ModelView):
         with Transaction().set_context(_skip_warnings=True, _check_access=False):
             # Whatever the payload says: a real, active person with the role for this type (and
             # a supervisor for an edit). Handlers check the rest of what concerns them.
+            trust.check_station(op)  # sent by the station its ERP login speaks for
             trust.check_people(op)
             return handler(op, photo)
 

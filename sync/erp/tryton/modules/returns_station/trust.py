@@ -5,7 +5,9 @@ operation exists, is active and holds the role for the operation's type (an empt
 passes), and an operation a supervisor edited at a station names an active supervisor. What only
 concerns one type is checked in its handler (handlers/): a decision by a supervisor who did not ask
 for it, a short pack citing an approved request for its own shipment, an inspection naming a unit
-that was received, a quantity beyond what was expected received as extra.
+that was received, a quantity beyond what was expected received as extra. Before that it calls
+:func:`check_station`: an operation carries the station id its ERP login speaks for
+(station_user.py), so no station sends a status or anything else under another station's name.
 
 :func:`payload_hash` fingerprints what an operation asks; the marker keeps it, so the same id sent
 again with another payload is a ``conflict`` naming both fingerprints (:func:`clash`), never
@@ -21,6 +23,7 @@ from trytond.pool import Pool
 from trytond.transaction import Transaction
 
 from .exceptions import StationRefusal
+from .station_user import speaks_for
 
 # The roles that may send each operation type (None: any active person at a station).
 ROLES_FOR_TYPE = {
@@ -105,3 +108,17 @@ def check_people(op):
         if not editor:
             raise StationRefusal(f"{kind} was edited by nobody named: only a supervisor may edit")
         require_person(editor, ("supervisor",), f"the edit of {kind}", doing="edit operations")
+
+
+def check_station(op):
+    """Refuse ``op`` unless its ``station`` is the one the caller's ERP login speaks for
+    (administrators speak for every station)."""
+    login, station = speaks_for()
+    if station is None or op.get("station") == station:
+        return
+    sent = op.get("station")
+    named = f"station {sent}" if sent else "no station"
+    raise StationRefusal(
+        f"{op.get('type')} names {named}, but it was sent by the ERP user {login}, which speaks for "
+        f"station {station}: a station sends only its own operations"
+    )
