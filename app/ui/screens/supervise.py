@@ -34,6 +34,13 @@ def _age_s(iso: str | None) -> float | None:
     return time.time() - then.timestamp()
 
 
+def received_since(ret: dict[str, Any]) -> str | None:
+    """When a return's wait for inspection began: a station received it (a blind receipt, which has
+    no station stamp, was created when received). Not ``write_date``: that is its last change in
+    the ERP, any change."""
+    return ret.get("received_at") or ret.get("created_at")
+
+
 def _row(
     key: str, title: str, detail: str, *, colour: str | None = None, actions: list[ft.Control] | None = None
 ) -> ft.Control:
@@ -108,7 +115,7 @@ def Supervise(model: StationModel) -> ft.Control:
     def queues() -> list[ft.Control]:
         stages: list[tuple[str, list[tuple[str, str, str | None]]]] = []
         received = [
-            (f"ret-{r['id']}", f"{r['rma']} · {r['customer']}", r.get("write_date"))
+            (f"ret-{r['id']}", f"{r['rma']} · {r['customer']}", received_since(r))
             for r in store.returns("received")
         ]
         stages.append(("Received, not inspected", received))
@@ -128,7 +135,7 @@ def Supervise(model: StationModel) -> ft.Control:
                 f"shp-{s['id']}",
                 ("LATE · " if is_late(s, now) else "")
                 + f"{s['number']} · {s.get('service_class') or 'standard'} · {s['customer']}",
-                s.get("write_date"),
+                s.get("created_at"),
             )
             for s in by_urgency(store.shipments("assigned"), now)
         ]
@@ -148,7 +155,7 @@ def Supervise(model: StationModel) -> ft.Control:
         # identifies the sender there
         flagged = sorted(
             (r for r in store.returns() if r.get("review") and r["state"] != "cancelled"),
-            key=lambda r: r.get("write_date") or "",
+            key=lambda r: received_since(r) or "",
         )
         out.insert(
             1,
@@ -158,7 +165,7 @@ def Supervise(model: StationModel) -> ft.Control:
                     _row(
                         f"blind-{r['id']}",
                         f"{r['rma']} · {r['state']}",
-                        f"{r['review']} · waiting {age(_age_s(r.get('write_date')))}",
+                        f"{r['review']} · waiting {age(_age_s(received_since(r)))}",
                         colour=theme.WARN,
                     )
                     for r in flagged[:20]
