@@ -359,14 +359,36 @@ def Supervise(model: StationModel) -> ft.Control:
             keep_focus=False,
             fill=True,
         )
-    tabs = button_row(
-        [
-            *(big_button(title, bind(set_tab, key), primary=tab == key) for key, title, _build in panels),
+    # in the hand: the tabs on one line (scrolling sideways if the counts grow), Refresh beside them
+    tabs = ft.Row(
+        spacing=4,
+        controls=[
+            ft.Row(
+                [_tab(title, bind(set_tab, key), chosen=tab == key) for key, title, _build in panels],
+                spacing=4,
+                scroll=ft.ScrollMode.AUTO,
+                expand=True,
+            ),
             refresh_button,
-        ]
+        ],
     )
     content = next((build for key, _title, build in panels if key == tab), panels[0][2])()
     return Frame(model, [tabs, *content], keep_focus=False)
+
+
+def _tab(title: str, on_click: Any, *, chosen: bool) -> ft.Control:
+    """A tab of Supervise in the hand: a compact button, filled when its panel is shown."""
+    kind: type[ft.Button] = ft.FilledButton if chosen else ft.OutlinedButton
+    return kind(
+        content=title,
+        on_click=on_click,
+        height=theme.TARGET_COMPACT,
+        style=ft.ButtonStyle(
+            padding=ft.Padding.symmetric(horizontal=8, vertical=4),
+            text_style=ft.TextStyle(size=15, weight=ft.FontWeight.W_600),
+            shape=ft.RoundedRectangleBorder(radius=8),
+        ),
+    )
 
 
 def _pending_count(model: StationModel) -> int:
