@@ -197,7 +197,7 @@ def m007_refusal_counts(db: Database) -> None:
 
 
 @migrations()
-def m009_queue_stage_times(db: Database) -> None:
+def m008_queue_stage_times(db: Database) -> None:
     # Returns and shipments now come with when their stage began (received_at, created_at), which
     # the supervisor's queues age by; the open ones cached before lack them. Move each pull cursor
     # back to the day of the oldest open one cached, so the next pull fetches them again (with

@@ -1,5 +1,5 @@
 """A store upgraded to the code that ages Supervise's queues from when each stage began pulls again
-the open returns and shipments it cached before, which lack those times (migration m009), and
+the open returns and shipments it cached before, which lack those times (migration m008), and
 still every change since its last pull."""
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ def test_upgrading_moves_the_pull_cursors_back_to_the_oldest_open_return_and_shi
     for kind in ("returns", "shipments", "products"):
         store.set_cursor(kind, BEFORE)
     store.close()
-    conn = sqlite3.connect(path)  # as a store of the code before: m009 not applied yet
-    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm009_queue_stage_times'")
+    conn = sqlite3.connect(path)  # as a store of the code before: m008 not applied yet
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm008_queue_stage_times'")
     conn.commit()
     conn.close()
 
