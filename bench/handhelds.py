@@ -6,14 +6,17 @@ Starts one station web server (``app.ui.web.WebServer`` around the app ``station
 serves) in its own process, on a fresh data directory holding the demo's reference data plus
 ``--sessions x --parcels`` returns of one plain item each. Then ``--sessions`` headless Chromium
 pages (Debian's chromium, one browser, one context per page: a handheld each, 360x640) sign in
-as the receiver at the same time and each receives its own parcels: scan the RMA, scan the item,
-confirm, as a keyboard-wedge scanner types (characters, then Enter).
+as receivers (one person each) at the same time and each receives its own parcels: scan the RMA,
+scan the item, confirm, as a keyboard-wedge scanner types (characters, then Enter).
 
 Measures scan-to-banner: from the Enter of a scan (or the press of Confirm) to the station's answer
 being on that page (the return's customer for the RMA, "All expected items scanned" for the item,
 "<RMA> received" for the confirmation), p50/p95 over every scan of every session; and the server
 process's CPU (user+system, from /proc) and resident memory: before any page, with every session
-open, and after the work, given per session. Prints a table, ``--json-out`` writes the figures.
+open, and after the work, given per session. Counts what a worker would notice: scans whose keys
+did not reach a text field (the scan field had lost the focus; nothing here taps it) and pages
+that lost their connection to the station and reconnected. Prints a table, ``--json-out`` writes
+the figures.
 Everything is on 127.0.0.1; the server and the browser are stopped at the end, also on Ctrl-C.
 """
 
@@ -37,7 +40,13 @@ if str(ROOT) not in sys.path:
 
 CHROMIUM = os.environ.get("STATION_CHROMIUM", "/usr/bin/chromium")
 HANDHELD = {"width": 360, "height": 640}
-RECEIVER = ("U-RECV-1", "1111")
+PIN = "1111"
+
+
+def receiver(session: int) -> str:
+    """The badge of the person with handheld ``session``: one receiver each, as on a floor (the
+    same person on two handhelds would resume one job on both)."""
+    return f"U-HAND-{session:02d}"
 
 
 def parcels_for(sessions: int, parcels: int) -> list[list[dict]]:
@@ -70,12 +79,14 @@ def serve(args: argparse.Namespace) -> int:
     from app.runtime import open_station
     from app.ui.app import station_main
     from app.ui.web import WebServer, web_app
+    from sync.common.pins import hash_pin
+    from sync.erp.tryton.demo import pin_salt
     from tests.e2e import demo_store
 
     settings = load_settings(data_dir=Path(args.data_dir), station_id="HANDHELDS", environ={})
     station = open_station(settings, sync=False)
-    records = demo_store.reference_records(demo_store.plan())
-    ids = {p["code"]: p["id"] for p in records["products"]}
+    demo = demo_store.fill(station.store)  # reference data, and the people's PIN verifiers
+    ids = {p["code"]: p["id"] for p in demo_store.reference_records(demo)["products"]}
     extra = []
     for n, parcel in enumerate(p for mine in json.loads(args.parcels_json) for p in mine):
         extra.append(
@@ -94,9 +105,19 @@ def serve(args: argparse.Namespace) -> int:
                 "write_date": demo_store.STAMP,
             }
         )
-    records["returns"] += extra
-    for kind, rows in records.items():
-        station.store.upsert_reference(kind, rows)
+    station.store.upsert_reference("returns", extra)
+    sessions = len(json.loads(args.parcels_json))
+    people = [receiver(s) for s in range(sessions)]
+    station.store.upsert_reference(
+        "people",
+        [
+            {"badge": b, "name": f"Receiver {b[-2:]}", "roles": ["receiver"], "active": True}
+            | {"write_date": demo_store.STAMP}
+            for b in people
+        ],
+    )
+    for badge in people:  # as if each had signed in here while the ERP was reachable
+        station.store.save_verifier(badge, hash_pin(PIN, salt=pin_salt(badge)), "2999-01-01T00:00:00Z")
     server = WebServer(web_app(station_main(station))).start()
     print(f"URL {server.url}", flush=True)
 
@@ -123,11 +144,16 @@ def proc_usage(pid: int) -> tuple[float, float]:
 
 
 # --- the sessions ------------------------------------------------------------------------------------
-FOCUSED_FIELD = (
+# Flutter web types into a hidden <input> that has the DOM focus while a text field is focused.
+# A field that took a scan, or had the focus when a button was pressed, is marked stale: the
+# station gives a fresh field after each (its new scan field, or the new screen's).
+FRESH_FIELD = (
     "() => ['INPUT', 'TEXTAREA'].includes(document.activeElement?.tagName)"
     " && !document.activeElement.value && !document.activeElement.dataset.stale"
 )
+LANDED = "(code) => document.activeElement?.value === code"
 MARK_STALE = "() => { if (document.activeElement?.dataset) document.activeElement.dataset.stale = '1'; }"
+CLEAR = "() => { const e = document.activeElement; return e?.tagName === 'INPUT' && !!e.value; }"
 
 
 class Session:
@@ -135,6 +161,9 @@ class Session:
         self.page = page
         self.index = index
         self.timings = timings
+        self.lost: list[str] = []  # the codes of the scans lost
+        self.sockets = 0  # websockets the page opened: more than one is a reconnection
+        page.on("websocket", lambda ws: setattr(self, "sockets", self.sockets + 1))
 
     async def open(self, url: str) -> None:
         await self.page.goto(url)
@@ -146,19 +175,33 @@ class Session:
         try:
             await self.page.get_by_text(text).first.wait_for(timeout=timeout_ms)
         except Exception:
-            shot = Path(tempfile.gettempdir()) / f"handheld-{self.index:02d}-failed.png"
-            await self.page.screenshot(path=str(shot))
             raise RuntimeError(
-                f"session {self.index}: {text!r} not seen in {timeout_ms} ms ({shot})"
+                f"session {self.index}: {text!r} not seen in {timeout_ms} ms ({await self.shot()})"
             ) from None
 
+    async def shot(self) -> Path:
+        """A screenshot of the page as it is, for a failure's message."""
+        path = Path(tempfile.gettempdir()) / f"handheld-{self.index:02d}-failed.png"
+        await self.page.screenshot(path=str(path))
+        return path
+
     async def scan(self, code: str, then_see: str | None = None, kind: str = "") -> None:
-        await self.page.wait_for_function(FOCUSED_FIELD, timeout=60_000)
+        """A wedge scan: the code's keys go to whatever has the focus (nothing taps the field
+        first), then Enter. Keys that do not reach a text field are counted as a lost scan, and the
+        person scans again once a field is ready (as one does when the screen shows nothing)."""
         await self.page.keyboard.type(code, delay=5)
-        # On a loaded machine Flutter can take the Enter before the characters: wait for them.
-        await self.page.wait_for_function(
-            "(code) => document.activeElement?.value === code", arg=code, timeout=60_000
-        )
+        try:
+            # on a loaded machine Flutter can take the Enter before the characters: wait for them
+            await self.page.wait_for_function(LANDED, arg=code, timeout=20_000)
+        except Exception:
+            self.timings.append(("scan lost", 0.0))
+            self.lost.append(code)
+            if await self.page.evaluate(CLEAR):  # part of it in a field: the person clears it
+                await self.page.keyboard.press("Control+A")
+                await self.page.keyboard.press("Backspace")
+            await self.page.wait_for_function(FRESH_FIELD, timeout=60_000)
+            await self.page.keyboard.type(code, delay=5)
+            await self.page.wait_for_function(LANDED, arg=code, timeout=60_000)
         await self.page.evaluate(MARK_STALE)
         started = time.perf_counter()
         await self.page.keyboard.press("Enter")
@@ -168,33 +211,28 @@ class Session:
 
     async def press(self, name: str, then_see: str, kind: str) -> None:
         button = self.page.get_by_role("button", name=name).first
-        await button.wait_for(timeout=60_000)
+        try:
+            await button.wait_for(timeout=60_000)
+        except Exception:
+            raise RuntimeError(
+                f"session {self.index}: no button {name!r} in 60 s ({await self.shot()})"
+            ) from None
         await self.page.evaluate(MARK_STALE)
         started = time.perf_counter()
         await button.click()
         await self.see(then_see)
         self.timings.append((kind, time.perf_counter() - started))
 
-    async def refocus(self) -> None:
-        """After a confirmation the scan field may not hold the focus (a wedge scan would be lost):
-        the person taps it. Counted, as the screen should not need it."""
-        try:
-            await self.page.wait_for_function(FOCUSED_FIELD, timeout=3_000)
-        except Exception:
-            self.timings.append(("tap scan field", 0.0))
-            await self.page.get_by_role("textbox", name="Scan").first.click()
-            await self.page.evaluate("() => { delete document.activeElement?.dataset?.stale; }")
-
     async def receive(self, parcels: list[dict], pause: float) -> None:
         await self.page.get_by_role("textbox", name="Badge").wait_for(timeout=120_000)
-        await self.scan(RECEIVER[0])
+        await self.page.wait_for_function(FRESH_FIELD, timeout=60_000)  # the page is drawn
+        await self.scan(receiver(self.index))
         await self.page.get_by_role("textbox", name="PIN").wait_for(timeout=60_000)
-        await self.scan(RECEIVER[1], then_see="Hello", kind="sign-in")
+        await asyncio.sleep(pause)
+        await self.scan(PIN, then_see="Hello", kind="sign-in")
         await self.press("Receive", "Scan the parcel", "open receive")
-        for number, parcel in enumerate(parcels):
+        for parcel in parcels:
             await asyncio.sleep(pause)
-            if number:
-                await self.refocus()
             await self.scan(parcel["rma"], then_see=parcel["customer"], kind="scan parcel")
             await asyncio.sleep(pause)
             await self.scan(parcel["barcode"], then_see="All expected items scanned", kind="scan item")
@@ -239,7 +277,9 @@ async def drive(url: str, pid: int, plan: list[list[dict]], pause: float) -> dic
         sessions=n,
         sessions_failed=failures,
         parcels_received=sum(1 for kind, _ in timings if kind == "confirm"),
-        scan_field_tapped_after_confirm=sum(1 for kind, _ in timings if kind == "tap scan field"),
+        scans_lost=sum(1 for kind, _ in timings if kind == "scan lost"),
+        scans_lost_codes=[code for s in sessions for code in s.lost],
+        pages_reconnected=sum(max(0, s.sockets - 1) for s in sessions),
         work_s=round(work_s, 1),
         server_rss_mb_idle=round(rss0, 1),
         server_rss_mb_sessions_open=round(rss1, 1),
@@ -256,6 +296,8 @@ async def drive(url: str, pid: int, plan: list[list[dict]], pause: float) -> dic
         if values:
             figures[f"{kind.replace(' ', '_')}_p50_ms"] = round(statistics.median(values) * 1000)
             figures[f"{kind.replace(' ', '_')}_p95_ms"] = round(values[int(len(values) * 0.95)] * 1000)
+    if not scans:
+        return figures  # every session failed before its first timed scan: sessions_failed says why
     figures["scan_to_banner_p50_ms"] = round(statistics.median(scans) * 1000)
     figures["scan_to_banner_p95_ms"] = round(scans[min(len(scans) - 1, int(len(scans) * 0.95))] * 1000)
     figures["scans_timed"] = len(scans)

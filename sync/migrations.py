@@ -196,6 +196,24 @@ def m007_refusal_counts(db: Database) -> None:
     db.execute("CREATE TABLE refusal_counts (code TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID")
 
 
+@migrations()
+def m008_queue_stage_times(db: Database) -> None:
+    # Returns and shipments now come with when their stage began (received_at, created_at), which
+    # the supervisor's queues age by; the open ones cached before lack them. Move each pull cursor
+    # back to the day of the oldest open one cached, so the next pull fetches them again (with
+    # everything else changed since: nothing that changed after the old cursor is skipped, as it
+    # would be by forgetting the cursor, whose first pull brings only the open ones).
+    open_states = {"returns": "'draft', 'received'", "shipments": "'waiting', 'assigned', 'picked'"}
+    for kind, states in open_states.items():
+        db.execute(
+            f"""UPDATE cursors SET value = MIN(value, COALESCE(
+                    (SELECT substr(MIN(write_date), 1, 10) || ' 00:00:00' FROM {kind}
+                     WHERE state IN ({states}) AND write_date IS NOT NULL), value))
+                WHERE kind = ?""",
+            (kind,),
+        )
+
+
 def known_names() -> list[str]:
     """The migration names this code knows, in order."""
     return [migration.name for migration in migrations._migrations]

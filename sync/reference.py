@@ -71,6 +71,9 @@ class Return(TypedDict):
     lines: list[ReturnLine]
     write_date: str
     review: NotRequired[str | None]  # what a supervisor must look at (a blind receipt: who sent it?)
+    # When its stages began, UTC "YYYY-MM-DDTHH:MM:SSZ" (None: not known; older pulls lack them):
+    created_at: NotRequired[str | None]  # the return was created in the ERP (a blind receipt: received)
+    received_at: NotRequired[str | None]  # a station received it (station clock)
 
 
 class ShipmentLine(TypedDict):
@@ -89,6 +92,7 @@ class Shipment(TypedDict):
     state: Literal["waiting", "assigned", "picked", "packed", "shipped", "done", "cancelled"]
     service_class: NotRequired[str]  # premium | marketplace | wholesale | standard (the sale's)
     due_at: NotRequired[str | None]  # when the order must leave, UTC "YYYY-MM-DDTHH:MM:SSZ"
+    created_at: NotRequired[str | None]  # the shipment was created, UTC (waiting to be packed since)
     lines: list[ShipmentLine]
     write_date: str
 

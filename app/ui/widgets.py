@@ -84,6 +84,18 @@ def use_latest(fn: Callable[..., Any]) -> Callable[..., Any]:
     return ft.use_callback(lambda *args, **kwargs: latest.current(*args, **kwargs), [])
 
 
+@ft.control("TextField")
+class _FocusedTextField(ft.TextField):
+    """A TextField whose focus is asked declaratively: each new value of ``focus`` makes the
+    browser focus it (Flet's client reads this property; the Python class does not declare it).
+    ``TextField.focus()`` does the same by a call the browser answers, and Flet 1.0.5 drops the
+    page's whole connection when that answer names a field a render has replaced meanwhile (a slow
+    tap on a button over slow Wi-Fi, or a busy page, is enough): the scans typed until the page
+    reconnects are lost. A property has no answer."""
+
+    focus: str | None = None  # type: ignore[assignment]  # the property, not the method
+
+
 @ft.component
 def _ScanField(
     on_scan: Callable[[str], Any],
@@ -101,12 +113,14 @@ def _ScanField(
     does each new ``fresh`` (a job confirmed or cancelled by a button: the next parcel is scanned
     at once, whether or not the click took the focus away)."""
     generation, set_generation = ft.use_state(0)
-    ref = ft.use_ref(None)
-    latest = ft.use_ref(0)  # the generation of the field on screen, as soon as a submit replaces it
+    asks, set_asks = ft.use_state(0)  # focus asked back after a blur (see _FocusedTextField)
+    key = f"scan-{generation}-{fresh}" + ("" if keep_focus else "-free")
+    on_screen = ft.use_ref(key)  # the key of the field on screen, as soon as a submit replaces it
+    on_screen.current = key
 
     async def submit(e: ft.Event[ft.TextField]) -> None:
         text = (e.control.value or "").strip()
-        latest.current = generation + 1
+        on_screen.current = f"scan-{generation + 1}"  # no field has this key: the next render's
         set_generation(generation + 1)
         if text:
             result = on_scan(text)
@@ -116,26 +130,25 @@ def _ScanField(
     async def refocus(e: ft.Event[ft.TextField]) -> None:
         tabbed = tab_submits and bool((e.control.value or "").strip())
         if tabbed:
-            # a scanner set to send Tab after each code moves the focus away: that is its Enter
+            # a scanner set to send Tab after each code moves the focus away: that is its Enter;
+            # the field that replaces this one asks for the focus (autofocus yields to the
+            # control the Tab went to)
             await submit(e)
-        if not keep_focus and not tabbed:
+            set_asks(asks + 1)
             return
-        if not tabbed and latest.current != generation:
-            # this field was just submitted and is being replaced: the new one takes the focus
-            # itself; focusing this one now would swallow the start of the next scan
+        if not keep_focus or on_screen.current != key:
+            # not ours to keep, or this field was just submitted and its successor is on its way
             return
+        # a moment for the press that took the focus: when it ends a job (a new ``fresh``) or
+        # changes the screen, this field is replaced, and the new one has the focus already
         await asyncio.sleep(0.15)
-        field = ref.current
-        if field is not None:
-            try:
-                await field.focus()
-            except Exception:  # the field was replaced meanwhile: the new one has autofocus
-                pass
+        if on_screen.current == key:
+            set_asks(asks + 1)
 
-    field = ft.TextField(
+    field = _FocusedTextField(
         # a new field (autofocus) when keep_focus comes back on: the focus returns to scanning
-        key=f"scan-{generation}-{fresh}" + ("" if keep_focus else "-free"),
-        ref=ref,
+        key=key,
+        focus=f"{asks}" if asks else None,
         label=label,
         hint_text=hint,
         autofocus=True,

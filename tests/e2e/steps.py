@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 from PIL import Image
 
 from sync.erp.tryton.demo import plan
+from tests.fixtures.browser import MARK_STALE
 
 DEMO = plan()
 
@@ -45,3 +47,15 @@ def mark_received(store, rma: str) -> None:
     """What the next pull brings after the ERP applied the receipt."""
     ret = store.find_return(rma)
     store.upsert_reference("returns", [{**ret, "state": "received"}])
+
+
+def slow_press(page, name: str, hold_s: float) -> None:
+    """Press a button the way a gloved hand does: down, ``hold_s`` seconds, up."""
+    button = page.button(name).first
+    button.wait_for(timeout=15_000)
+    box = button.bounding_box()
+    page.page.evaluate(MARK_STALE)  # the scan field it leaves: a scan after it waits for a fresh one
+    page.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.page.mouse.down()
+    time.sleep(hold_s)
+    page.page.mouse.up()

@@ -206,6 +206,12 @@ def test_at_the_desk_supervise_shows_queues_outbox_and_approvals_side_by_side(se
     page.see("No approvals waiting")
     page.screenshot("layout-supervise")
     page.resize(HANDHELD)  # in the hand: one panel at a time, chosen by its tab
+    page.see("Received, not inspected")
+    tabs = [box(page.button(re.compile(f"^{name}"))) for name in ("Queues", r"Outbox \(", r"Approvals \(")]
+    print(f"tabs {tabs}")
+    assert max(t["y"] for t in tabs) - min(t["y"] for t in tabs) < 5  # one line of tabs, not two
+    assert all(t["y"] >= 0 and bottom(t) <= HANDHELD["height"] for t in tabs)
+    page.screenshot("layout-supervise-tabs")
     page.press(re.compile(r"^Outbox \("))
     page.see("Failed: 0")
     page.screenshot("layout-supervise-outbox")

@@ -34,6 +34,13 @@ def _age_s(iso: str | None) -> float | None:
     return time.time() - then.timestamp()
 
 
+def received_since(ret: dict[str, Any]) -> str | None:
+    """When a return's wait for inspection began: a station received it (a blind receipt, which has
+    no station stamp, was created when received). Not ``write_date``: that is its last change in
+    the ERP, any change."""
+    return ret.get("received_at") or ret.get("created_at")
+
+
 def _row(
     key: str, title: str, detail: str, *, colour: str | None = None, actions: list[ft.Control] | None = None
 ) -> ft.Control:
@@ -108,7 +115,7 @@ def Supervise(model: StationModel) -> ft.Control:
     def queues() -> list[ft.Control]:
         stages: list[tuple[str, list[tuple[str, str, str | None]]]] = []
         received = [
-            (f"ret-{r['id']}", f"{r['rma']} · {r['customer']}", r.get("write_date"))
+            (f"ret-{r['id']}", f"{r['rma']} · {r['customer']}", received_since(r))
             for r in store.returns("received")
         ]
         stages.append(("Received, not inspected", received))
@@ -128,7 +135,7 @@ def Supervise(model: StationModel) -> ft.Control:
                 f"shp-{s['id']}",
                 ("LATE · " if is_late(s, now) else "")
                 + f"{s['number']} · {s.get('service_class') or 'standard'} · {s['customer']}",
-                s.get("write_date"),
+                s.get("created_at"),
             )
             for s in by_urgency(store.shipments("assigned"), now)
         ]
@@ -148,7 +155,7 @@ def Supervise(model: StationModel) -> ft.Control:
         # identifies the sender there
         flagged = sorted(
             (r for r in store.returns() if r.get("review") and r["state"] != "cancelled"),
-            key=lambda r: r.get("write_date") or "",
+            key=lambda r: received_since(r) or "",
         )
         out.insert(
             1,
@@ -158,7 +165,7 @@ def Supervise(model: StationModel) -> ft.Control:
                     _row(
                         f"blind-{r['id']}",
                         f"{r['rma']} · {r['state']}",
-                        f"{r['review']} · waiting {age(_age_s(r.get('write_date')))}",
+                        f"{r['review']} · waiting {age(_age_s(received_since(r)))}",
                         colour=theme.WARN,
                     )
                     for r in flagged[:20]
@@ -352,14 +359,36 @@ def Supervise(model: StationModel) -> ft.Control:
             keep_focus=False,
             fill=True,
         )
-    tabs = button_row(
-        [
-            *(big_button(title, bind(set_tab, key), primary=tab == key) for key, title, _build in panels),
+    # in the hand: the tabs on one line (scrolling sideways if the counts grow), Refresh beside them
+    tabs = ft.Row(
+        spacing=4,
+        controls=[
+            ft.Row(
+                [_tab(title, bind(set_tab, key), chosen=tab == key) for key, title, _build in panels],
+                spacing=4,
+                scroll=ft.ScrollMode.AUTO,
+                expand=True,
+            ),
             refresh_button,
-        ]
+        ],
     )
     content = next((build for key, _title, build in panels if key == tab), panels[0][2])()
     return Frame(model, [tabs, *content], keep_focus=False)
+
+
+def _tab(title: str, on_click: Any, *, chosen: bool) -> ft.Control:
+    """A tab of Supervise in the hand: a compact button, filled when its panel is shown."""
+    kind: type[ft.Button] = ft.FilledButton if chosen else ft.OutlinedButton
+    return kind(
+        content=title,
+        on_click=on_click,
+        height=theme.TARGET_COMPACT,
+        style=ft.ButtonStyle(
+            padding=ft.Padding.symmetric(horizontal=8, vertical=4),
+            text_style=ft.TextStyle(size=15, weight=ft.FontWeight.W_600),
+            shape=ft.RoundedRectangleBorder(radius=8),
+        ),
+    )
 
 
 def _pending_count(model: StationModel) -> int:

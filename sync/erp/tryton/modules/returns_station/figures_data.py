@@ -5,7 +5,10 @@
   when empty), the refund (``refund_amount``, ``refunded_at``), and when and where a station
   received it (``station_received_at``, ``station_received_station``).
 - ``stock.move`` (a return's inventory move, one per inspected line): when and where it was
-  inspected, and when it was put away (the return went ``done`` with its disposition final).
+  inspected, and when it was put away (the return went ``done`` with its disposition final); and
+  for every move of a customer return, that return's id as an integer column (``station_return``,
+  see :meth:`Move.__register__`), so the figures join returns and moves on an integer instead of
+  building the ``shipment`` reference text of each return.
 - ``stock.shipment.out``: the service class and the time the order is due.
 - ``returns.station.figures.configuration``: the service-level target, the recovery factor of each
   disposition path and the alert thresholds, set in the ERP.
@@ -21,6 +24,7 @@ import json
 import logging
 from decimal import Decimal
 
+from trytond import backend
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
@@ -98,6 +102,46 @@ class Move(metaclass=PoolMeta):
     station_inspected_at = fields.DateTime("Inspected At", readonly=True)
     station_inspected_station = fields.Char("Inspected At Station", readonly=True)
     station_put_away_at = fields.DateTime("Put Away At", readonly=True)
+
+    @classmethod
+    def __register__(cls, module_name):
+        super().__register__(module_name)
+        add_return_column(cls._table)
+
+
+RETURN_REFERENCE = "stock.shipment.out.return,"
+# The customer return a move belongs to, as the database computes it from the move's ``shipment``
+# reference on every insert and update: no code path that links a move to a return (the ORM, a
+# handler, bulk SQL) can leave it stale, and adding it fills the existing rows. Not a Tryton field:
+# nothing writes it. PostgreSQL stores it (and answers NULL for a malformed id instead of failing
+# the write); SQLite cannot add a stored column to an existing table and computes it when read.
+RETURN_COLUMN = {
+    "postgresql": "INTEGER GENERATED ALWAYS AS (CAST(SUBSTRING(shipment FROM "
+    "'^stock\\.shipment\\.out\\.return,([0-9]{1,9})$') AS INTEGER)) STORED",
+    "sqlite": f"INTEGER GENERATED ALWAYS AS (CASE WHEN shipment LIKE '{RETURN_REFERENCE}%' "
+    f"THEN CAST(SUBSTR(shipment, {len(RETURN_REFERENCE) + 1}) AS INTEGER) END) VIRTUAL",
+}
+
+
+def add_return_column(table: str) -> None:
+    """Add ``station_return`` (and its index) to the moves' table unless it is there."""
+    cursor = Transaction().connection.cursor()
+    if backend.name == "sqlite":
+        # PRAGMA table_info (Tryton's column_exist) leaves generated columns out; table_xinfo has them.
+        cursor.execute(f'PRAGMA table_xinfo("{table}")')
+        exists = any(row[1] == "station_return" for row in cursor)
+    else:
+        cursor.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_name = %s AND column_name = %s",
+            (table, "station_return"),
+        )
+        exists = cursor.fetchone() is not None
+    if not exists:
+        cursor.execute(f'ALTER TABLE "{table}" ADD COLUMN station_return {RETURN_COLUMN[backend.name]}')
+    cursor.execute(
+        f'CREATE INDEX IF NOT EXISTS "{table}_station_return" ON "{table}" (station_return)'
+        " WHERE station_return IS NOT NULL"
+    )
 
 
 class ShipmentOut(metaclass=PoolMeta):

@@ -208,6 +208,9 @@ def _pull_returns(since):
                 "state": shipment.state,
                 "review": shipment.station_review or None,  # a blind receipt, for a supervisor
                 "lines": _move_lines(moves),
+                # When its stages began, for the supervisor's queue ages (write_date is any change).
+                "created_at": _instant(shipment.create_date),
+                "received_at": _instant(shipment.station_received_at),
                 "write_date": _stamp(stamps),
             }
         )
@@ -233,6 +236,7 @@ def _pull_shipments(since):
                 "state": shipment.state,
                 "service_class": shipment.service_class or "standard",  # service_level.py
                 "due_at": shipment.due_at.strftime("%Y-%m-%dT%H:%M:%SZ") if shipment.due_at else None,
+                "created_at": _instant(shipment.create_date),  # waiting to be packed since
                 "lines": _move_lines(moves),
                 "write_date": _stamp(stamps),
             }
@@ -338,6 +342,11 @@ def _move_lines(moves):
         }
         for m in moves
     ]
+
+
+def _instant(value):
+    """A datetime as UTC ISO text (``YYYY-MM-DDTHH:MM:SSZ``), or None."""
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
 def _stamp(values):
