@@ -17,7 +17,7 @@ DISPOSITION_STATES = vocabulary.DISPOSITION_STATES
 def product(product_id):
     Product = Pool().get("product.product")
     with Transaction().set_context(active_test=False):
-        found = Product.search([("id", "=", int(product_id))])
+        found = Product.search([("id", "=", int(product_id))], order=[])  # an id: no sort
     if not found:
         raise StationRefusal(f"unknown product (id {product_id}) in the ERP")
     return found[0]
@@ -36,7 +36,7 @@ def lot(product, number):
 
 def return_(return_id):
     Return = Pool().get("stock.shipment.out.return")
-    found = Return.search([("id", "=", int(return_id))])
+    found = Return.search([("id", "=", int(return_id))], order=[])
     if not found:
         raise StationRefusal(f"unknown return (id {return_id}) in the ERP")
     return found[0]

@@ -25,7 +25,7 @@ def package_type(name=PACKAGE_TYPE):
 def shipment_to_pack(payload):
     """The shipment of a ``confirm_pack``, refused or in conflict unless it is ready to pack."""
     Shipment = Pool().get("stock.shipment.out")
-    found = Shipment.search([("id", "=", int(payload["shipment_id"]))])
+    found = Shipment.search([("id", "=", int(payload["shipment_id"]))], order=[])
     if not found:
         raise StationRefusal(f"unknown shipment (id {payload['shipment_id']}) in the ERP")
     shipment = found[0]

@@ -31,12 +31,18 @@ def pull(cursors):
         ("rules", _pull_rules),
     ):
         since = _parse_cursor(cursors.get(kind))
-        rows = reader(since)
+        # An incremental pull finds nothing most of the time: search ids only (Tryton's search
+        # otherwise builds and reads every stored column of, e.g., a return, for no record).
+        with Transaction().set_context(_search_prefetch=since is None):
+            rows = reader(since)
         records[kind] = rows
         latest = max((r["write_date"] for r in rows), default=cursors.get(kind) or "")
-        if latest:
+        if latest and since is not None:
             new_cursors[kind] = min(latest, safe)
         else:
+            # A first pull sends everything open whatever its stamp: what changed before "safe"
+            # and is not in it (done, cancelled) the station never needs, so the next pull starts
+            # from "safe" rather than from the newest open record's stamp (which sent it all again).
             new_cursors[kind] = safe
     return {"records": records, "cursors": new_cursors}
 
@@ -185,9 +191,11 @@ def _pull_returns(since):
     Return = Pool().get("stock.shipment.out.return")
     domain = _changed(since, "", "moves") if since else [("state", "in", ["draft", "received"])]
     rows = []
-    for shipment in Return.search(domain, order=[("id", "ASC")]):
+    shipments = Return.search(domain, order=[("id", "ASC")])
+    moved = _move_stamps(shipments)
+    for shipment in shipments:
         moves = [m for m in shipment.incoming_moves if m.state != "cancelled"]
-        stamps = [shipment.write_date, shipment.create_date] + [m.write_date or m.create_date for m in moves]
+        stamps = [shipment.write_date, shipment.create_date, *moved.get(shipment.id, ())]
         rows.append(
             {
                 "id": shipment.id,
@@ -213,9 +221,11 @@ def _pull_shipments(since):
     Shipment = Pool().get("stock.shipment.out")
     domain = _changed(since, "", "moves") if since else [("state", "in", ["waiting", "assigned", "picked"])]
     rows = []
-    for shipment in Shipment.search(domain, order=[("id", "ASC")]):
+    shipments = Shipment.search(domain, order=[("id", "ASC")])
+    moved = _move_stamps(shipments)
+    for shipment in shipments:
         moves = [m for m in shipment.inventory_moves if m.state != "cancelled"]
-        stamps = [shipment.write_date, shipment.create_date] + [m.write_date or m.create_date for m in moves]
+        stamps = [shipment.write_date, shipment.create_date, *moved.get(shipment.id, ())]
         rows.append(
             {
                 "id": shipment.id,
@@ -278,7 +288,10 @@ def _pull_approvals(since):
 
 def _pull_rules(since):
     """The disposition rules in force (rule_book.py), when they changed since ``since``."""
-    current = Pool().get("returns.station.rule_book").current()
+    RuleBook = Pool().get("returns.station.rule_book")
+    if since is not None and not RuleBook.search(_changed(since, ""), limit=1, order=[]):
+        return []  # no version written or published since: the usual answer, from one query
+    current = RuleBook.current()
     if current is None:
         return []
     changed = max(d for d in (current.write_date, current.create_date) if d is not None)
@@ -295,6 +308,27 @@ def _parse_cursor(value):
         except ValueError:
             continue
     return None
+
+
+def _move_stamps(shipments):
+    """{shipment id: the write and create stamps of ALL its moves}, in one read.
+
+    A shipment's stamp must cover every move its ``moves.write_date`` domain matches (inventory
+    and outgoing moves, cancelled ones too), not only the lines a station sees: else the cursor
+    stays behind a move written later (a return's inventory moves at ``do``, an order's outgoing
+    moves at ``pack``) and the shipment is sent again at every pull, for ever."""
+    if not shipments:
+        return {}
+    Move = Pool().get("stock.move")
+    stamps = {}
+    for move in Move.search_read(
+        [("shipment", "in", [str(s) for s in shipments])],
+        fields_names=["shipment", "write_date", "create_date"],
+        order=[],
+    ):
+        own = stamps.setdefault(int(move["shipment"].split(",")[1]), [])
+        own += [d for d in (move["write_date"], move["create_date"]) if d is not None]
+    return stamps
 
 
 def _move_lines(moves):

@@ -76,7 +76,7 @@ def person(badge):
     """The station person with this badge, active or not; None when the ERP has none."""
     Person = Pool().get("returns.station.person")
     with Transaction().set_context(active_test=False):
-        found = Person.search([("badge", "=", badge)], limit=1)
+        found = Person.search([("badge", "=", badge)], limit=1, order=[])  # badges are unique
     return found[0] if found else None
 
 

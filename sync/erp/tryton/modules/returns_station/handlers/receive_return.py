@@ -49,9 +49,12 @@ def apply(op, photo):
         if received <= 0:
             to_cancel.append(move)
             continue
+        # A move received as it was expected is not written here (receive writes it anyway): each
+        # write of a move costs Tryton a full validation of it.
         if not lots:
-            move.quantity = received
-            to_save.append(move)
+            if move.quantity != received:
+                move.quantity = received
+                to_save.append(move)
             continue
         remaining = received
         first = True
@@ -61,9 +64,11 @@ def apply(op, photo):
                 break
             remaining -= quantity
             target = move if first else Move.copy([move], default={"quantity": quantity})[0]
-            target.quantity = quantity
-            target.lot = lookups.lot(move.product, lot["lot"])
-            to_save.append(target)
+            found = lookups.lot(move.product, lot["lot"])
+            if target is not move or target.quantity != quantity or target.lot != found:
+                target.quantity = quantity
+                target.lot = found
+                to_save.append(target)
             first = False
         if remaining > 0:
             extra = Move.copy([move], default={"quantity": remaining, "lot": None})[0]
