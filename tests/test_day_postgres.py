@@ -67,13 +67,52 @@ def test_erp_serve_postgresql_serves_until_sigterm_then_stops_what_it_started():
         process.send_signal(signal.SIGTERM)
         rest, _ = process.communicate(timeout=60)
     finally:
-        if process.poll() is None:
-            process.kill()
+        if process.poll() is None:  # a failed check: still stop it the way that stops the cluster
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
     assert process.returncode == 0, rest
     assert "ERP stopped" in rest
     with pytest.raises(OSError):  # connection refused: nobody listens there any more
         rpc(address, "common.server.version", timeout=2)
     assert not (_cluster_dir() / "pgdata" / "postmaster.pid").exists()  # the cluster stopped too
+
+
+def test_a_kept_database_built_by_older_code_is_brought_up_to_the_module_before_it_is_served():
+    # Before the module's fixture below, which keeps the same cluster running.
+    # `station erp serve --postgresql` keeps its database (returns, people, stock) between starts:
+    # after an upgrade of the station software its tables must follow the module's code, as the
+    # embedded ERP's do, or the first station to log in meets a column the database lacks.
+    postgres = _skip_without_postgresql()
+    erp = postgres.PostgresErp(_cluster_dir(), port=0, workers=1, servers=1, progress=lambda line: None)
+    try:
+        erp.prepare(fresh=True)
+        with erp.cluster.connect("returns") as conn:  # as the module was before the column
+            conn.execute("ALTER TABLE res_user DROP COLUMN returns_station_id")
+        with erp.cluster.connect("postgres") as conn:
+            conn.execute("COMMENT ON DATABASE returns IS NULL")
+        assert erp.cluster.fingerprint("returns") is None
+        erp.stop()
+        erp = postgres.PostgresErp(_cluster_dir(), port=0, workers=1, servers=1, progress=lambda line: None)
+        erp.prepare(fresh=False)  # the next start, by the upgraded code
+        with erp.cluster.connect("returns") as conn:
+            columns = {row[0] for row in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'res_user'"
+            )}  # fmt: skip
+        assert "returns_station_id" in columns
+        from sync.erp.tryton.server import module_fingerprint
+
+        assert erp.cluster.fingerprint("returns") == module_fingerprint()
+        erp.serve()
+        (address,) = erp.addresses()
+        session = login(address)
+        users = rpc(address, "model.res.user.search_read", [("login", "=", "admin")], 0, 1, None,
+                    ["returns_station_id"], {}, session=session)  # fmt: skip
+        assert users and "returns_station_id" in users[0]
+    finally:
+        erp.stop()
 
 
 @pytest.fixture(scope="module")

@@ -35,15 +35,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sync.erp.address import DEFAULT_DATABASE, ErpAddress
-from sync.erp.tryton.server import ADMIN_LOGIN, ErpSetupError, rpc
+from sync.erp.tryton.server import ADMIN_LOGIN, ErpSetupError, module_fingerprint, rpc
+
+FINGERPRINT_COMMENT = "returns_station module"  # the comment on a database: "<this> <fingerprint hex>"
 
 
 def template_name() -> str:
     """The demo template's database name: rebuilt when the module's code or the day changes (the
     demo's expiry dates are relative to the day it was built)."""
     import datetime as dt
-
-    from sync.erp.tryton.server import module_fingerprint
 
     return f"{DEFAULT_DATABASE}_t{module_fingerprint():07x}_{dt.date.today():%Y%m%d}"
 
@@ -176,6 +176,23 @@ class PostgresCluster:
         with self.connect("postgres") as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def fingerprint(self, database: str) -> int | None:
+        """The module fingerprint ``database`` was last built or updated with (kept in the
+        database's comment, as the embedded ERP keeps it in ``PRAGMA user_version``); None when
+        it has none (built by a version that did not record it)."""
+        with self.connect("postgres") as conn:
+            row = conn.execute(
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                (database,),
+            ).fetchone()
+        text = (row[0] if row else None) or ""
+        prefix = f"{FINGERPRINT_COMMENT} "
+        return int(text[len(prefix) :], 16) if text.startswith(prefix) else None
+
+    def set_fingerprint(self, database: str, fingerprint: int) -> None:
+        with self.connect("postgres") as conn:
+            conn.execute(f"COMMENT ON DATABASE \"{database}\" IS '{FINGERPRINT_COMMENT} {fingerprint:07x}'")
+
     def stop(self, timeout: float = 30) -> None:
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
@@ -284,6 +301,25 @@ class PostgresErp:
                 raise ErpSetupError("building the demo database on PostgreSQL failed (see above)")
         if fresh or DEFAULT_DATABASE not in existing:
             self.cluster.copy_database(template, DEFAULT_DATABASE)
+            self.cluster.set_fingerprint(DEFAULT_DATABASE, module_fingerprint())
+        elif self.cluster.fingerprint(DEFAULT_DATABASE) != module_fingerprint():
+            # A kept database (its returns, people, stock) built by older code: its tables are
+            # brought up to this module, as `trytond-admin -u returns_station` does on a server.
+            self.progress("Updating the returns_station module in the database (its code changed)")
+            result = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "sync.erp.tryton.postgres",
+                    "update",
+                    str(self.config),
+                    DEFAULT_DATABASE,
+                ],
+                cwd=Path(__file__).resolve().parents[3],
+            )
+            if result.returncode != 0:
+                raise ErpSetupError("updating the returns_station module on PostgreSQL failed (see above)")
+            self.cluster.set_fingerprint(DEFAULT_DATABASE, module_fingerprint())
 
     def serve(self, timeout: float = 180) -> None:
         """Start the Tryton servers and return once each answers."""
@@ -399,13 +435,29 @@ def serve_postgresql(
         progress("ERP stopped")
 
 
+def update_module(config: Path, name: str) -> None:
+    """Bring ``name``'s returns_station tables up to this code (trytond-admin -u returns_station),
+    in-process: run it in a process of its own."""
+    os.environ.setdefault("TRYTOND_LOGGING_LEVEL", "40")
+    from trytond import config as trytond_config
+
+    trytond_config.update_etc(str(config))
+    from trytond.pool import Pool
+
+    Pool.start()
+    Pool(name).init(update=["returns_station"], lang=["en"])
+
+
 def _main(argv: list[str]) -> int:
     if len(argv) == 3 and argv[0] == "build":
         build_database(
             Path(argv[1]), argv[2], password=os.environ.get("STATION_ERP_PASSWORD", "admin"), progress=print
         )
         return 0
-    print("usage: python -m sync.erp.tryton.postgres build TRYTOND_CONF DATABASE", file=sys.stderr)
+    if len(argv) == 3 and argv[0] == "update":
+        update_module(Path(argv[1]), argv[2])
+        return 0
+    print("usage: python -m sync.erp.tryton.postgres build|update TRYTOND_CONF DATABASE", file=sys.stderr)
     return 2
 
 
