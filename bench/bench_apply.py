@@ -65,16 +65,7 @@ def tree_cpu_seconds() -> float:
         pid = int(entry.name)
         parents[pid] = int(fields[1])
         used[pid] = sum(int(f) for f in fields[11:15]) / TICK
-    mine = {os.getpid()}
-    grew = True
-    while grew:
-        grew = False
-        for pid, parent in parents.items():
-            if parent in mine and pid not in mine:
-                mine.add(pid)
-                grew = True
-    mine.discard(os.getpid())
-    return sum(used[pid] for pid in mine)
+    return sum(used[pid] for pid in day.descendants(parents, os.getpid()))
 
 
 class Meter:

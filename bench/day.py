@@ -741,16 +741,7 @@ class CpuSampler:
             else:
                 part = "erp"
             stats[pid] = (part, (int(fields[11]) + int(fields[12])) / self._tick)
-        mine = {os.getpid()}
-        grew = True
-        while grew:
-            grew = False
-            for pid, parent in parents.items():
-                if parent in mine and pid not in mine:
-                    mine.add(pid)
-                    grew = True
-        mine.discard(os.getpid())
-        for pid in mine:
+        for pid in descendants(parents, os.getpid()):
             part, used = stats[pid]
             before = self._last.get(pid, (part, 0.0))[1]
             self.seconds[part] += max(0.0, used - before)
@@ -1157,6 +1148,20 @@ class Day:
                 truth[(code, "", "STO")] -= quantity
                 truth[(code, "", "OUT")] += quantity
         return {k: v for k, v in truth.items() if abs(v) > 1e-9}, touched
+
+
+def descendants(parents: dict[int, int], root: int) -> set[int]:
+    """The processes under ``root`` (children, theirs, …; not ``root``), from a pid → parent map."""
+    found = {root}
+    grew = True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in found and pid not in found:
+                found.add(pid)
+                grew = True
+    found.discard(root)
+    return found
 
 
 def settled_figures(timed: list[list[list[Any]]], started: float) -> dict[str, Any]:
