@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from app.cli import CommandError
@@ -128,19 +130,28 @@ def _admin_address() -> ErpAddress:
     return ErpAddress(user="admin", password=_password())
 
 
-def _add_station(args: argparse.Namespace) -> int:
+@contextmanager
+def _as_admin(admin: ErpAddress) -> Iterator[None]:
+    """What the ERP refuses an administrator's command, or an ERP that cannot be reached, as a
+    CommandError in an admin's words."""
     from sync.erp.tryton.server import ErpSetupError
-    from sync.erp.tryton.stations import add_station
 
-    admin = _admin_address()
     try:
-        station = add_station(admin, args.name, station=args.station, reset=args.reset)
+        yield
     except ErpSetupError as exc:
         raise CommandError(str(exc)) from None
     except OSError as exc:
         raise CommandError(
             f"cannot reach the ERP at {admin.base_url} ({exc}): start it, or set STATION_ERP_ADMIN_URL"
         ) from None
+
+
+def _add_station(args: argparse.Namespace) -> int:
+    from sync.erp.tryton.stations import add_station
+
+    admin = _admin_address()
+    with _as_admin(admin):
+        station = add_station(admin, args.name, station=args.station, reset=args.reset)
     done = "has a new password" if args.reset else "was created"
     _say(
         f'Station user {args.name!r} {done} in {admin.base_url}/{admin.database} (group "Returns Station": '

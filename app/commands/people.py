@@ -63,19 +63,12 @@ def _pin_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _people():  # type: ignore[no-untyped-def]
-    from app.commands.erp import _admin_address
+    from app.commands.erp import _admin_address, _as_admin
     from sync.erp.tryton.people import People
-    from sync.erp.tryton.server import ErpSetupError
 
     admin = _admin_address()
-    try:
+    with _as_admin(admin):
         return People(admin)
-    except ErpSetupError as exc:
-        raise CommandError(str(exc)) from None
-    except OSError as exc:
-        raise CommandError(
-            f"cannot reach the ERP at {admin.base_url} ({exc}): start it, or set STATION_ERP_ADMIN_URL"
-        ) from None
 
 
 def _run(action):  # type: ignore[no-untyped-def]
